@@ -1,0 +1,82 @@
+//! The one error type of `ear-core`.
+
+use std::path::PathBuf;
+
+use crate::path::PathProblem;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `ear-core`.
+///
+/// Each variant names the file, entry or line it concerns, so that the
+/// message alone tells an operator what to fix. Messages are lower-case and
+/// carry no trailing period; callers print the source chain after them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or directory could not be read or written.
+    #[error("{action} {path}")]
+    Io {
+        /// What was being done ("cannot read", "cannot create", ...).
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The application path is neither a zip archive nor a directory.
+    #[error("{path} is not an application: {reason}")]
+    NotAnApplication {
+        /// The path given.
+        path: PathBuf,
+        /// Why it cannot be opened.
+        reason: String,
+    },
+    /// A zip archive (or a nested one) is broken or unsupported.
+    #[error("cannot read zip archive {location}")]
+    Zip {
+        /// The archive: a file path, or `outer.ear!inner.war` for a nested one.
+        location: String,
+        /// The zip library's error.
+        #[source]
+        source: zip::result::ZipError,
+    },
+    /// An entry name breaks the path rules of spec §1.
+    #[error("unsafe entry name {entry:?} in {container}: {problem}")]
+    UnsafePath {
+        /// The archive, directory or list the name comes from.
+        container: String,
+        /// The name as found.
+        entry: String,
+        /// What is wrong with it.
+        problem: PathProblem,
+    },
+    /// `META-INF/application.xml` (or another descriptor) cannot be read.
+    #[error("invalid descriptor {location}: {message}")]
+    Descriptor {
+        /// File and line, e.g. `shop.ear!META-INF/application.xml line 12`.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// One module lies inside another one; the spec refuses such applications.
+    #[error("module {inner} lies inside module {outer}; nested modules are not allowed")]
+    NestedModule {
+        /// The enclosing module URI.
+        outer: String,
+        /// The enclosed module URI.
+        inner: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    pub(crate) fn zip(location: impl Into<String>, source: zip::result::ZipError) -> Self {
+        Error::Zip { location: location.into(), source }
+    }
+}

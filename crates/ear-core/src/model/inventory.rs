@@ -1,0 +1,263 @@
+//! Every file of every scope with its size and SHA-256, and the application's
+//! content digest.
+
+use std::fmt;
+use std::io::Read;
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use super::{Application, ModuleData, Scope, Warning, WarningCode};
+use crate::error::{Error, Result};
+use crate::path::EntryPath;
+
+/// One file of a scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileInfo {
+    /// The path inside its scope.
+    pub path: EntryPath,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    #[serde(serialize_with = "serialize_hex")]
+    pub sha256: [u8; 32],
+}
+
+fn serialize_hex<S: serde::Serializer>(bytes: &[u8; 32], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&hex(bytes))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The files of one scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeInventory {
+    /// Which scope.
+    pub scope: Scope,
+    /// Its files, sorted by path.
+    pub files: Vec<FileInfo>,
+}
+
+impl ScopeInventory {
+    /// Total bytes of the scope's files.
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// The content of a whole application.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inventory {
+    /// The application scope first, then each module in URI order.
+    pub scopes: Vec<ScopeInventory>,
+    /// Warnings found while reading (nested archives that are not zips, ...),
+    /// in addition to [`Application::warnings`].
+    pub warnings: Vec<Warning>,
+}
+
+/// The content digest of an application (spec §1, issue "foundation"):
+/// SHA-256 over, for each file of every scope in byte order of its full path,
+/// the full path, a NUL byte and the SHA-256 of the file's bytes. Zip
+/// metadata (timestamps, compression, entry order) and the form (archive or
+/// expanded) do not change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest(pub [u8; 32]);
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", hex(&self.0))
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::str::FromStr for Digest {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let hex = s.strip_prefix("sha256:").unwrap_or(s);
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{s:?} is not a digest: expected sha256: followed by 64 hex digits"));
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+        }
+        Ok(Digest(out))
+    }
+}
+
+impl Inventory {
+    /// The content digest.
+    #[must_use]
+    pub fn digest(&self) -> Digest {
+        let mut all: Vec<(EntryPath, &[u8; 32])> = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.files.iter().map(move |f| (s.scope.full_path(&f.path), &f.sha256)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        digest_of(all.iter().map(|(p, h)| (p, *h)))
+    }
+
+    /// The inventory of one scope.
+    #[must_use]
+    pub fn scope(&self, scope: &Scope) -> Option<&ScopeInventory> {
+        self.scopes.iter().find(|s| &s.scope == scope)
+    }
+}
+
+/// Digest of (full path, file SHA-256) pairs given in path order.
+pub(crate) fn digest_of<'a>(files: impl Iterator<Item = (&'a EntryPath, &'a [u8; 32])>) -> Digest {
+    let mut hasher = Sha256::new();
+    for (path, sha) in files {
+        hasher.update(path.as_str().as_bytes());
+        hasher.update([0u8]);
+        hasher.update(sha);
+    }
+    Digest(hasher.finalize().into())
+}
+
+/// SHA-256 of everything `reader` yields.
+pub(crate) fn sha256_of(reader: &mut dyn Read, location: &str) -> Result<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| Error::io("cannot read", location, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// SHA-256 of a byte slice.
+#[must_use]
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+const ARCHIVE_EXTENSIONS: [&str; 5] = ["jar", "war", "rar", "sar", "ear"];
+
+impl Application {
+    /// Reads every file of every scope and hashes it.
+    ///
+    /// A declared module whose archive cannot be read is reported as a
+    /// warning and counted as one application-scope file (its raw bytes), so
+    /// the digest still covers it.
+    ///
+    /// # Errors
+    /// A file cannot be read.
+    pub fn inventory(&self) -> Result<Inventory> {
+        let mut warnings = Vec::new();
+        let mut app_scope = self.hash_scope(&Scope::Application, &mut warnings)?;
+        let mut scopes = Vec::with_capacity(self.modules.len() + 1);
+        for module in &self.modules {
+            let scope = Scope::Module(module.uri.clone());
+            match self.hash_scope(&scope, &mut warnings) {
+                Ok(inv) => scopes.push(inv),
+                Err(err) => {
+                    let Some(ModuleData::Nested(raw)) = self.module_data.get(&module.uri) else {
+                        return Err(err);
+                    };
+                    warnings.push(Warning::new(
+                        if raw.size == 0 { WarningCode::EmptyArchive } else { WarningCode::ModuleUnreadable },
+                        format!("module {} cannot be read ({}); it is kept as a plain file", module.uri, error_chain(&err)),
+                    ));
+                    let location = self.source.location_of(&raw.path);
+                    let sha = self.source.with_reader(raw, |r| sha256_of(r, &location))?;
+                    app_scope.files.push(FileInfo { path: raw.path.clone(), size: raw.size, sha256: sha });
+                    app_scope.files.sort_by(|a, b| a.path.cmp(&b.path));
+                    scopes.push(ScopeInventory { scope, files: Vec::new() });
+                }
+            }
+        }
+        scopes.insert(0, app_scope);
+        Ok(Inventory { scopes, warnings })
+    }
+
+    /// The content digest (reads the whole application).
+    ///
+    /// # Errors
+    /// A file cannot be read.
+    pub fn digest(&self) -> Result<Digest> {
+        Ok(self.inventory()?.digest())
+    }
+
+    fn hash_scope(&self, scope: &Scope, warnings: &mut Vec<Warning>) -> Result<ScopeInventory> {
+        let reader = self.open_scope(scope)?;
+        let location = reader.location();
+        for name in reader.duplicates() {
+            warnings.push(Warning::new(
+                WarningCode::DuplicateEntry,
+                format!("entry {name} occurs more than once in {location}; the first one is used"),
+            ));
+        }
+        let mut files = Vec::new();
+        for (path, size) in reader.files() {
+            let is_archive = path.extension().is_some_and(|e| ARCHIVE_EXTENSIONS.contains(&e.as_str()));
+            let full = scope.full_path(&path);
+            let mut sha = None;
+            reader.with_reader(&path, &mut |r| {
+                if is_archive {
+                    let mut head = [0u8; 4];
+                    let n = read_up_to(r, &mut head).map_err(|e| Error::io("cannot read", full.as_str(), e))?;
+                    if n == 0 {
+                        warnings.push(Warning::new(
+                            WarningCode::EmptyArchive,
+                            format!("{full} is a 0-byte file; it is not a valid archive"),
+                        ));
+                    } else if head[..n] != *b"PK\x03\x04" && head[..n] != *b"PK\x05\x06" {
+                        warnings.push(Warning::new(
+                            WarningCode::NestedArchiveNotZip,
+                            format!("{full} is named like an archive but is not a zip file"),
+                        ));
+                    }
+                    let mut chained = std::io::Read::chain(&head[..n], r);
+                    sha = Some(sha256_of(&mut chained, full.as_str())?);
+                } else {
+                    sha = Some(sha256_of(r, full.as_str())?);
+                }
+                Ok(())
+            })?;
+            if let Some(sha256) = sha {
+                files.push(FileInfo { path, size, sha256 });
+            }
+        }
+        Ok(ScopeInventory { scope: scope.clone(), files })
+    }
+}
+
+fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// `error: cause: cause` on one line.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,322 @@
+//! The read side of the two forms of an application (spec §1): an `.ear`
+//! zip archive, or an expanded directory. Modules may be stored as nested
+//! archives or as directories in either form.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use walkdir::WalkDir;
+use zip::ZipArchive;
+
+use crate::error::{Error, Result};
+use crate::path::EntryPath;
+
+/// Nested archives larger than this are spilled to a temporary file instead of
+/// being held in memory while they are read.
+pub(crate) const SPILL_THRESHOLD: u64 = 16 * 1024 * 1024;
+
+/// A reader that can also seek; nested archives are read through it.
+pub(crate) trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// A zip archive over any seekable reader.
+pub(crate) type DynZip = ZipArchive<Box<dyn ReadSeek>>;
+
+/// Where the bytes of one file are.
+#[derive(Debug, Clone)]
+pub(crate) enum Locator {
+    /// Entry index in the outer archive.
+    Zip(usize),
+    /// A file on disk (expanded form).
+    Disk(PathBuf),
+}
+
+/// One file found by a listing.
+#[derive(Debug, Clone)]
+pub(crate) struct RawFile {
+    /// The path relative to what was listed.
+    pub path: EntryPath,
+    /// Uncompressed size in bytes.
+    pub size: u64,
+    /// Where the bytes are.
+    pub locator: Locator,
+}
+
+/// The result of listing the application root.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    /// Files outside the candidate directories.
+    pub files: Vec<RawFile>,
+    /// Directories the caller asked to keep apart (possible module directories).
+    pub dirs: Vec<EntryPath>,
+    /// Entry names that occur more than once in the archive.
+    pub duplicates: Vec<String>,
+}
+
+/// The application's bytes, in either form.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// An `.ear` file.
+    Archive {
+        path: PathBuf,
+        zip: Mutex<ZipArchive<BufReader<File>>>,
+        /// Every file entry of the archive, by name (first occurrence wins).
+        entries: BTreeMap<EntryPath, (usize, u64)>,
+        duplicates: Vec<String>,
+    },
+    /// An expanded directory.
+    Directory { root: PathBuf },
+}
+
+impl Source {
+    /// Opens `path` as an archive or a directory.
+    pub fn open(path: &Path) -> Result<Source> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot open", path, e))?;
+        if meta.is_dir() {
+            return Ok(Source::Directory { root: path.to_path_buf() });
+        }
+        if meta.len() == 0 {
+            return Err(Error::NotAnApplication {
+                path: path.to_path_buf(),
+                reason: "the file is empty (0 bytes), so it is not a zip archive; \
+                         check that the upload or copy completed"
+                    .into(),
+            });
+        }
+        let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
+        let zip = ZipArchive::new(BufReader::new(file))
+            .map_err(|e| Error::zip(path.display().to_string(), e))?;
+        let container = path.display().to_string();
+        let (entries, duplicates) = index_entries(&zip, &container)?;
+        Ok(Source::Archive { path: path.to_path_buf(), zip: Mutex::new(zip), entries, duplicates })
+    }
+
+    /// A short name for messages: the archive path or the directory.
+    pub fn display(&self) -> String {
+        match self {
+            Source::Archive { path, .. } => path.display().to_string(),
+            Source::Directory { root } => root.display().to_string(),
+        }
+    }
+
+    /// Whether this is the archive form.
+    pub fn is_archive(&self) -> bool {
+        matches!(self, Source::Archive { .. })
+    }
+
+    /// Looks up one file by its path from the root.
+    pub fn find(&self, path: &EntryPath) -> Result<Option<RawFile>> {
+        match self {
+            Source::Archive { entries, .. } => Ok(entries.get(path).map(|&(index, size)| RawFile {
+                path: path.clone(),
+                size,
+                locator: Locator::Zip(index),
+            })),
+            Source::Directory { root } => {
+                let disk = root.join(path.as_str());
+                match std::fs::symlink_metadata(&disk) {
+                    Ok(m) if m.is_file() => {
+                        Ok(Some(RawFile { path: path.clone(), size: m.len(), locator: Locator::Disk(disk) }))
+                    }
+                    Ok(_) => Ok(None),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::NotADirectory => {
+                        Ok(None)
+                    }
+                    Err(e) => Err(Error::io("cannot read", disk, e)),
+                }
+            }
+        }
+    }
+
+    /// Lists the files of the root. Directories for which `keep_apart` says
+    /// yes (outermost first) are not descended into but returned in
+    /// [`Listing::dirs`].
+    pub fn list(&self, keep_apart: &dyn Fn(&EntryPath) -> bool) -> Result<Listing> {
+        let mut listing = Listing::default();
+        match self {
+            Source::Archive { entries, duplicates, .. } => {
+                let mut dirs = HashSet::new();
+                for (path, &(index, size)) in entries {
+                    if let Some(dir) = path
+                        .ancestors()
+                        .find_map(|a| EntryPath::new(a).ok().filter(|a| keep_apart(a)))
+                    {
+                        if dirs.insert(dir.clone()) {
+                            listing.dirs.push(dir);
+                        }
+                        continue;
+                    }
+                    listing.files.push(RawFile { path: path.clone(), size, locator: Locator::Zip(index) });
+                }
+                listing.duplicates.clone_from(duplicates);
+            }
+            Source::Directory { root } => {
+                walk_dir(root, None, keep_apart, &mut listing)?;
+            }
+        }
+        listing.files.sort_by(|a, b| a.path.cmp(&b.path));
+        listing.dirs.sort();
+        Ok(listing)
+    }
+
+    /// Lists the files under directory `dir`, with paths relative to it.
+    pub fn list_dir(&self, dir: &EntryPath) -> Result<Vec<RawFile>> {
+        let mut files = Vec::new();
+        match self {
+            Source::Archive { entries, .. } => {
+                for (path, &(index, size)) in entries.range(dir.clone()..) {
+                    if !path.as_str().starts_with(dir.as_str()) {
+                        break;
+                    }
+                    if let Some(rel) = path.strip_dir(dir) {
+                        files.push(RawFile { path: rel, size, locator: Locator::Zip(index) });
+                    }
+                }
+            }
+            Source::Directory { root } => {
+                let mut listing = Listing::default();
+                walk_dir(&root.join(dir.as_str()), None, &|_| false, &mut listing)?;
+                files = listing.files;
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
+    /// Runs `f` with a reader over the bytes of `file`.
+    pub fn with_reader<T>(&self, file: &RawFile, f: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
+        match (&file.locator, self) {
+            (Locator::Zip(index), Source::Archive { path, zip, .. }) => {
+                let mut zip = zip.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut entry = zip
+                    .by_index(*index)
+                    .map_err(|e| Error::zip(format!("{}!{}", path.display(), file.path), e))?;
+                f(&mut entry)
+            }
+            (Locator::Disk(disk), _) => {
+                let mut handle = File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?;
+                f(&mut handle)
+            }
+            (Locator::Zip(_), Source::Directory { root }) => Err(Error::io(
+                "cannot read",
+                root.join(file.path.as_str()),
+                io::Error::other("internal error: zip locator on a directory"),
+            )),
+        }
+    }
+
+    /// Reads the whole of `file` into memory.
+    pub fn read(&self, file: &RawFile) -> Result<Vec<u8>> {
+        let location = self.location_of(&file.path);
+        self.with_reader(file, |r| {
+            let mut bytes = Vec::with_capacity(usize::try_from(file.size.min(SPILL_THRESHOLD)).unwrap_or(0));
+            r.read_to_end(&mut bytes).map_err(|e| Error::io("cannot read", location, e))?;
+            Ok(bytes)
+        })
+    }
+
+    /// `outer.ear!path` for the archive form, `dir/path` for the expanded form.
+    pub fn location_of(&self, path: &EntryPath) -> String {
+        match self {
+            Source::Archive { path: outer, .. } => format!("{}!{path}", outer.display()),
+            Source::Directory { root } => root.join(path.as_str()).display().to_string(),
+        }
+    }
+
+    /// Opens `file` as a nested zip archive. Large entries of the archive
+    /// form are spilled to a temporary file; small ones are read into memory.
+    pub fn open_nested(&self, file: &RawFile) -> Result<DynZip> {
+        let location = self.location_of(&file.path);
+        if file.size == 0 {
+            return Err(Error::zip(location, zip::result::ZipError::InvalidArchive("the file is empty (0 bytes)".into())));
+        }
+        let reader: Box<dyn ReadSeek> = match &file.locator {
+            Locator::Disk(disk) => {
+                Box::new(BufReader::new(File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?))
+            }
+            Locator::Zip(_) if file.size <= SPILL_THRESHOLD => Box::new(Cursor::new(self.read(file)?)),
+            Locator::Zip(_) => {
+                let mut spill = tempfile::tempfile().map_err(|e| Error::io("cannot create a temporary file for", &location, e))?;
+                self.with_reader(file, |r| {
+                    io::copy(r, &mut spill).map_err(|e| Error::io("cannot read", &location, e))?;
+                    Ok(())
+                })?;
+                spill.seek(SeekFrom::Start(0)).map_err(|e| Error::io("cannot read", &location, e))?;
+                Box::new(BufReader::new(spill))
+            }
+        };
+        ZipArchive::new(reader).map_err(|e| Error::zip(location, e))
+    }
+}
+
+/// Indexes the file entries of a zip by checked path; returns the duplicates.
+pub(crate) fn index_entries<R: Read + Seek>(
+    zip: &ZipArchive<R>,
+    container: &str,
+) -> Result<(BTreeMap<EntryPath, (usize, u64)>, Vec<String>)> {
+    let mut entries = BTreeMap::new();
+    let mut duplicates = Vec::new();
+    for index in 0..zip.len() {
+        let entry = zip.by_index_data(index).map_err(|e| Error::zip(container, e))?;
+        let name = entry.name().map_err(|e| Error::zip(container, e))?;
+        if name.ends_with('/') {
+            continue;
+        }
+        let path = EntryPath::new(&name).map_err(|problem| Error::UnsafePath {
+            container: container.to_owned(),
+            entry: name.clone().into_owned(),
+            problem,
+        })?;
+        let size = entry.size();
+        if entries.contains_key(&path) {
+            duplicates.push(name.into_owned());
+        } else {
+            entries.insert(path, (index, size));
+        }
+    }
+    Ok((entries, duplicates))
+}
+
+fn walk_dir(
+    root: &Path,
+    _prefix: Option<&EntryPath>,
+    keep_apart: &dyn Fn(&EntryPath) -> bool,
+    listing: &mut Listing,
+) -> Result<()> {
+    let mut walker = WalkDir::new(root).min_depth(1).sort_by_file_name().into_iter();
+    while let Some(item) = walker.next() {
+        let item = item.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_path_buf();
+            Error::io("cannot list", path, e.into_io_error().unwrap_or_else(|| io::Error::other("file system loop")))
+        })?;
+        let rel = item.path().strip_prefix(root).unwrap_or(item.path());
+        let Some(rel_str) = rel.to_str() else {
+            return Err(Error::UnsafePath {
+                container: root.display().to_string(),
+                entry: rel.to_string_lossy().into_owned(),
+                problem: crate::path::PathProblem::NotUtf8,
+            });
+        };
+        let rel_str = if std::path::MAIN_SEPARATOR == '/' { rel_str.to_owned() } else { rel_str.replace(std::path::MAIN_SEPARATOR, "/") };
+        let path = EntryPath::new(&rel_str).map_err(|problem| Error::UnsafePath {
+            container: root.display().to_string(),
+            entry: rel_str.clone(),
+            problem,
+        })?;
+        let file_type = item.file_type();
+        if file_type.is_dir() {
+            if keep_apart(&path) {
+                listing.dirs.push(path);
+                walker.skip_current_dir();
+            }
+        } else if file_type.is_file() {
+            let size = item.metadata().map(|m| m.len()).unwrap_or(0);
+            listing.files.push(RawFile { path, size, locator: Locator::Disk(item.path().to_path_buf()) });
+        }
+        // Symbolic links and special files are not part of an application.
+    }
+    Ok(())
+}
