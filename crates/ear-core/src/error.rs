@@ -72,11 +72,22 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { action, path: path.into(), source }
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 
     pub(crate) fn zip(location: impl Into<String>, source: zip::result::ZipError) -> Self {
-        Error::Zip { location: location.into(), source }
+        Error::Zip {
+            location: location.into(),
+            source,
+        }
     }
 }

@@ -38,7 +38,7 @@ pub(crate) mod source;
 
 pub use error::{Error, Result};
 pub use model::{
-    Application, DeclaredModule, Descriptor, Digest, FileInfo, Form, Inventory, LibraryDirectory, Module,
-    ModuleKind, Scope, ScopeInventory, Storage, Warning, WarningCode,
+    Application, DeclaredModule, Descriptor, Digest, FileInfo, Form, Inventory, LibraryDirectory,
+    Module, ModuleKind, Scope, ScopeInventory, Storage, Warning, WarningCode,
 };
 pub use path::EntryPath;

@@ -151,9 +151,7 @@ impl EntryPath {
 
     /// The parent directories, outermost first (`a`, `a/b` for `a/b/c`).
     pub fn ancestors(&self) -> impl Iterator<Item = &str> {
-        self.0
-            .match_indices('/')
-            .map(move |(i, _)| &self.0[..i])
+        self.0.match_indices('/').map(move |(i, _)| &self.0[..i])
     }
 }
 
@@ -181,7 +179,13 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_paths() {
-        for p in ["a", "shop.war/WEB-INF/web.xml", "Abc$1.class", "a b/c..d", ".hidden/x"] {
+        for p in [
+            "a",
+            "shop.war/WEB-INF/web.xml",
+            "Abc$1.class",
+            "a b/c..d",
+            ".hidden/x",
+        ] {
             assert_eq!(EntryPath::new(p).map(|e| e.0), Ok(p.to_owned()));
         }
     }

@@ -39,7 +39,9 @@ impl ZipBuilder {
     /// An empty zip.
     #[must_use]
     pub fn new() -> Self {
-        ZipBuilder { writer: ZipWriter::new(Cursor::new(Vec::new())) }
+        ZipBuilder {
+            writer: ZipWriter::new(Cursor::new(Vec::new())),
+        }
     }
 
     fn options(method: Method) -> SimpleFileOptions {
@@ -61,29 +63,41 @@ impl ZipBuilder {
     /// Adds a file stored with `method`.
     #[must_use]
     pub fn file_with(mut self, name: &str, bytes: impl AsRef<[u8]>, method: Method) -> Self {
-        self.writer.start_file(name, Self::options(method)).expect("in-memory zip entry");
-        self.writer.write_all(bytes.as_ref()).expect("in-memory zip write");
+        self.writer
+            .start_file(name, Self::options(method))
+            .expect("in-memory zip entry");
+        self.writer
+            .write_all(bytes.as_ref())
+            .expect("in-memory zip write");
         self
     }
 
     /// Adds a directory entry.
     #[must_use]
     pub fn dir(mut self, name: &str) -> Self {
-        self.writer.add_directory(name, Self::options(Method::Store)).expect("in-memory zip dir");
+        self.writer
+            .add_directory(name, Self::options(Method::Store))
+            .expect("in-memory zip dir");
         self
     }
 
     /// The zip's bytes.
     #[must_use]
     pub fn finish(self) -> Vec<u8> {
-        self.writer.finish().expect("in-memory zip finish").into_inner()
+        self.writer
+            .finish()
+            .expect("in-memory zip finish")
+            .into_inner()
     }
 }
 
 /// A zip of `(name, bytes)` pairs, all deflated.
 #[must_use]
 pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    entries.iter().fold(ZipBuilder::new(), |b, (n, d)| b.file(n, d)).finish()
+    entries
+        .iter()
+        .fold(ZipBuilder::new(), |b, (n, d)| b.file(n, d))
+        .finish()
 }
 
 /// A fake but well-formed-looking class file for `name`.

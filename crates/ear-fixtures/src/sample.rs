@@ -6,10 +6,15 @@
 //! like the worked example of spec §4, with delete lists in the application
 //! scope and in a web module.
 
-use crate::{class_bytes, zip_of, Method, ZipBuilder};
+use crate::{Method, ZipBuilder, class_bytes, zip_of};
 
 /// The module URIs of the sample, for unpacking it into the expanded form.
-pub const SHOP_MODULES: [&str; 4] = ["catalog.war", "payments.rar", "shop-ejb.jar", "storefront.war"];
+pub const SHOP_MODULES: [&str; 4] = [
+    "catalog.war",
+    "payments.rar",
+    "shop-ejb.jar",
+    "storefront.war",
+];
 
 const APPLICATION_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <application xmlns="http://xmlns.jcp.org/xml/ns/javaee"
@@ -76,9 +81,18 @@ fn catalog_war() -> Vec<u8> {
         .file("META-INF/MANIFEST.MF", MANIFEST)
         .file("WEB-INF/web.xml", web_xml("catalog", 1))
         .file("WEB-INF/test.xmi", "<xmi:XMI xmi:version=\"2.0\"/>\n")
-        .file("WEB-INF/classes/com/acme/catalog/Search.class", class_bytes("Search"))
-        .file("catalog/list.jsp", "<html><body>All products</body></html>\n")
-        .file("catalog/sub/detail.jsp", "<html><body>One product</body></html>\n")
+        .file(
+            "WEB-INF/classes/com/acme/catalog/Search.class",
+            class_bytes("Search"),
+        )
+        .file(
+            "catalog/list.jsp",
+            "<html><body>All products</body></html>\n",
+        )
+        .file(
+            "catalog/sub/detail.jsp",
+            "<html><body>One product</body></html>\n",
+        )
         .file("catalog/index.html", "<html><body>Catalog</body></html>\n")
         .file("data/stock.dat", "sku,qty\nA-1,10\n")
         .finish()
@@ -118,12 +132,21 @@ pub fn shop_ear() -> Vec<u8> {
         .file("shop-ejb.jar", shop_ejb_jar())
         .file("payments.rar", payments_rar())
         .file("lib/util.jar", jar(&["com/acme/util/Strings.class"], 1))
-        .file("lib/shop-common.jar", jar(&["com/acme/common/Money.class"], 1))
+        .file(
+            "lib/shop-common.jar",
+            jar(&["com/acme/common/Money.class"], 1),
+        )
         .file("config/prices.dat", "A-1;19.90\nB-2;5.00\n")
         .file("config/tax/rates.dat", "DE;0.19\nFR;0.20\n")
         .file("a.dat", "legacy\n")
-        .file("tools/migrate.jar", jar(&["com/acme/tools/Migrate.class"], 1))
-        .file("legal/NOTICE.txt", "Shop sample, made by earpatch's generator.\n")
+        .file(
+            "tools/migrate.jar",
+            jar(&["com/acme/tools/Migrate.class"], 1),
+        )
+        .file(
+            "legal/NOTICE.txt",
+            "Shop sample, made by earpatch's generator.\n",
+        )
         .finish()
 }
 

@@ -70,10 +70,12 @@ pub fn run(args: &InspectArgs) -> CommandResult {
 
 fn build<'a>(app: &'a Application, inventory: &Inventory) -> Report<'a> {
     let totals = |scope: &Scope| {
-        inventory.scope(scope).map_or(ScopeTotals { files: 0, bytes: 0 }, |s| ScopeTotals {
-            files: s.files.len(),
-            bytes: s.bytes(),
-        })
+        inventory
+            .scope(scope)
+            .map_or(ScopeTotals { files: 0, bytes: 0 }, |s| ScopeTotals {
+                files: s.files.len(),
+                bytes: s.bytes(),
+            })
     };
     let modules = app
         .modules()
@@ -92,7 +94,12 @@ fn build<'a>(app: &'a Application, inventory: &Inventory) -> Report<'a> {
             }
         })
         .collect();
-    let mut warnings: Vec<Warning> = app.warnings().iter().chain(&inventory.warnings).cloned().collect();
+    let mut warnings: Vec<Warning> = app
+        .warnings()
+        .iter()
+        .chain(&inventory.warnings)
+        .cloned()
+        .collect();
     warnings.dedup();
     Report {
         schema: "earpatch.inspect/v1",
@@ -101,7 +108,11 @@ fn build<'a>(app: &'a Application, inventory: &Inventory) -> Report<'a> {
             form: app.form(),
             digest: inventory.digest().to_string(),
             files: inventory.scopes.iter().map(|s| s.files.len()).sum(),
-            bytes: inventory.scopes.iter().map(ear_core::ScopeInventory::bytes).sum(),
+            bytes: inventory
+                .scopes
+                .iter()
+                .map(ear_core::ScopeInventory::bytes)
+                .sum(),
         },
         descriptor: app.descriptor().map(|d| DescriptorInfo {
             path: ear_core::model::DESCRIPTOR_PATH,
@@ -123,14 +134,25 @@ fn build<'a>(app: &'a Application, inventory: &Inventory) -> Report<'a> {
 fn text(r: &Report<'_>) -> String {
     let mut out = String::new();
     let a = &r.application;
-    let _ = writeln!(out, "{} ({}, {}, {})", a.path, a.form, plural(a.files, "file", "files"), human_bytes(a.bytes));
+    let _ = writeln!(
+        out,
+        "{} ({}, {}, {})",
+        a.path,
+        a.form,
+        plural(a.files, "file", "files"),
+        human_bytes(a.bytes)
+    );
     let _ = writeln!(out, "  digest             {}", a.digest);
     let descriptor = match &r.descriptor {
         Some(d) => format!(
             "{}{}{}",
             d.path,
-            d.version.map(|v| format!(" (version {v})")).unwrap_or_default(),
-            d.display_name.map(|n| format!(" \"{n}\"")).unwrap_or_default()
+            d.version
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default(),
+            d.display_name
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default()
         ),
         None if r.standalone => "none (a standalone module archive)".to_owned(),
         None => "none: modules found by naming conventions".to_owned(),
@@ -150,11 +172,20 @@ fn text(r: &Report<'_>) -> String {
     );
     let _ = writeln!(out, "\nmodules ({})", r.modules.len());
     let width = r.modules.iter().map(|m| m.uri.len()).max().unwrap_or(0);
-    let root_width = r.modules.iter().map(|m| m.context_root.map_or(0, str::len)).max().unwrap_or(0);
+    let root_width = r
+        .modules
+        .iter()
+        .map(|m| m.context_root.map_or(0, str::len))
+        .max()
+        .unwrap_or(0);
     for m in &r.modules {
         let mut detail = match m.storage {
             Storage::Missing => "MISSING".to_owned(),
-            _ => format!("{}, {}", plural(m.files, "file", "files"), human_bytes(m.bytes)),
+            _ => format!(
+                "{}, {}",
+                plural(m.files, "file", "files"),
+                human_bytes(m.bytes)
+            ),
         };
         if m.storage == Storage::Directory {
             detail.push_str(", directory");
@@ -186,8 +217,17 @@ fn markdown(r: &Report<'_>) -> String {
     let mut out = String::new();
     let a = &r.application;
     let _ = writeln!(out, "### `{}` ({})\n", a.path, a.form);
-    let _ = writeln!(out, "Digest `{}`, {}, {}.\n", a.digest, plural(a.files, "file", "files"), human_bytes(a.bytes));
-    let _ = writeln!(out, "| module | kind | context root | files | bytes |\n|---|---|---|---:|---:|");
+    let _ = writeln!(
+        out,
+        "Digest `{}`, {}, {}.\n",
+        a.digest,
+        plural(a.files, "file", "files"),
+        human_bytes(a.bytes)
+    );
+    let _ = writeln!(
+        out,
+        "| module | kind | context root | files | bytes |\n|---|---|---|---:|---:|"
+    );
     for m in &r.modules {
         let _ = writeln!(
             out,

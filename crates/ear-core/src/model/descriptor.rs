@@ -168,7 +168,10 @@ impl Parser<'_> {
                         }
                     }
                     if stack.len() == 1 && name == "module" {
-                        pending = Some(PendingModule { start: pos, ..PendingModule::default() });
+                        pending = Some(PendingModule {
+                            start: pos,
+                            ..PendingModule::default()
+                        });
                     }
                     stack.push(name);
                     text.clear();
@@ -228,7 +231,10 @@ impl Parser<'_> {
             return Err(self.error(self.bytes.len(), "no <application> element"));
         }
         if !stack.is_empty() {
-            return Err(self.error(self.bytes.len(), format!("<{}> is never closed", stack.join("><"))));
+            return Err(self.error(
+                self.bytes.len(),
+                format!("<{}> is never closed", stack.join("><")),
+            ));
         }
         Ok(Descriptor {
             version: version.or(dtd_version),
@@ -260,10 +266,11 @@ impl Parser<'_> {
                 *library_directory = Some(match value {
                     "" => LibraryDirectory::None,
                     "." | "./" => LibraryDirectory::Root,
-                    dir => LibraryDirectory::Dir(
-                        EntryPath::new(dir.trim_end_matches('/'))
-                            .map_err(|p| self.error(pos, format!("library directory {dir:?}: {p}")))?,
-                    ),
+                    dir => {
+                        LibraryDirectory::Dir(EntryPath::new(dir.trim_end_matches('/')).map_err(
+                            |p| self.error(pos, format!("library directory {dir:?}: {p}")),
+                        )?)
+                    }
                 });
             }
             (1, Some("application"), "display-name") if display_name.is_none() => {
@@ -321,8 +328,17 @@ impl Parser<'_> {
         };
         let path = EntryPath::new(&uri)
             .map_err(|p| self.error(pos, format!("module URI {uri:?}: {p}")))?;
-        let kind = if path.extension().as_deref() == Some("sar") { ModuleKind::Sip } else { kind };
-        Ok(DeclaredModule { uri: path, kind, context_root: m.context_root, alt_dd: m.alt_dd })
+        let kind = if path.extension().as_deref() == Some("sar") {
+            ModuleKind::Sip
+        } else {
+            kind
+        };
+        Ok(DeclaredModule {
+            uri: path,
+            kind,
+            context_root: m.context_root,
+            alt_dd: m.alt_dd,
+        })
     }
 }
 
@@ -370,26 +386,41 @@ mod tests {
                 "a.xml",
             )
         };
-        assert_eq!(parse("<library-directory/>")?.library_directory, LibraryDirectory::None);
-        assert_eq!(parse("<library-directory>.</library-directory>")?.library_directory, LibraryDirectory::Root);
+        assert_eq!(
+            parse("<library-directory/>")?.library_directory,
+            LibraryDirectory::None
+        );
+        assert_eq!(
+            parse("<library-directory>.</library-directory>")?.library_directory,
+            LibraryDirectory::Root
+        );
         assert_eq!(
             parse("<library-directory> APP-INF/lib </library-directory>")?.library_directory,
             LibraryDirectory::Dir(EntryPath::new("APP-INF/lib").map_err(|_| unreachable!())?)
         );
-        assert_eq!(parse("<!-- <library-directory/> -->")?.library_directory, LibraryDirectory::default_lib());
+        assert_eq!(
+            parse("<!-- <library-directory/> -->")?.library_directory,
+            LibraryDirectory::default_lib()
+        );
         assert_eq!(parse("")?.version.as_deref(), Some("10"));
         Ok(())
     }
 
     #[test]
     fn errors_name_the_line() {
-        let err = Descriptor::parse(b"<application>\n<module>\n<ejb>../x.jar</ejb></module></application>", "app.xml")
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        let Err(message) = err else { panic!("expected an error") };
+        let err = Descriptor::parse(
+            b"<application>\n<module>\n<ejb>../x.jar</ejb></module></application>",
+            "app.xml",
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+        let Err(message) = err else {
+            panic!("expected an error")
+        };
         assert!(message.contains("app.xml line 3"), "{message}");
         assert!(message.contains("'..'"), "{message}");
-        let err = Descriptor::parse(b"<application>\n<module></application>", "app.xml").map(|_| ());
+        let err =
+            Descriptor::parse(b"<application>\n<module></application>", "app.xml").map(|_| ());
         assert!(err.is_err());
         let err = Descriptor::parse(b"<web-app/>", "app.xml").map(|_| ());
         assert!(err.is_err());

@@ -23,16 +23,21 @@ pub struct FileInfo {
     pub sha256: [u8; 32],
 }
 
-fn serialize_hex<S: serde::Serializer>(bytes: &[u8; 32], s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_hex<S: serde::Serializer>(
+    bytes: &[u8; 32],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(&hex(bytes))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// The files of one scope.
@@ -87,7 +92,9 @@ impl std::str::FromStr for Digest {
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         let hex = s.strip_prefix("sha256:").unwrap_or(s);
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("{s:?} is not a digest: expected sha256: followed by 64 hex digits"));
+            return Err(format!(
+                "{s:?} is not a digest: expected sha256: followed by 64 hex digits"
+            ));
         }
         let mut out = [0u8; 32];
         for (i, byte) in out.iter_mut().enumerate() {
@@ -104,7 +111,11 @@ impl Inventory {
         let mut all: Vec<(EntryPath, &[u8; 32])> = self
             .scopes
             .iter()
-            .flat_map(|s| s.files.iter().map(move |f| (s.scope.full_path(&f.path), &f.sha256)))
+            .flat_map(|s| {
+                s.files
+                    .iter()
+                    .map(move |f| (s.scope.full_path(&f.path), &f.sha256))
+            })
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         digest_of(all.iter().map(|(p, h)| (p, *h)))
@@ -133,19 +144,15 @@ pub(crate) fn sha256_of(reader: &mut dyn Read, location: &str) -> Result<[u8; 32
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = reader.read(&mut buf).map_err(|e| Error::io("cannot read", location, e))?;
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| Error::io("cannot read", location, e))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
     }
     Ok(hasher.finalize().into())
-}
-
-/// SHA-256 of a byte slice.
-#[must_use]
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
 }
 
 const ARCHIVE_EXTENSIONS: [&str; 5] = ["jar", "war", "rar", "sar", "ear"];
@@ -172,14 +179,29 @@ impl Application {
                         return Err(err);
                     };
                     warnings.push(Warning::new(
-                        if raw.size == 0 { WarningCode::EmptyArchive } else { WarningCode::ModuleUnreadable },
-                        format!("module {} cannot be read ({}); it is kept as a plain file", module.uri, error_chain(&err)),
+                        if raw.size == 0 {
+                            WarningCode::EmptyArchive
+                        } else {
+                            WarningCode::ModuleUnreadable
+                        },
+                        format!(
+                            "module {} cannot be read ({}); it is kept as a plain file",
+                            module.uri,
+                            error_chain(&err)
+                        ),
                     ));
                     let location = self.source.location_of(&raw.path);
                     let sha = self.source.with_reader(raw, |r| sha256_of(r, &location))?;
-                    app_scope.files.push(FileInfo { path: raw.path.clone(), size: raw.size, sha256: sha });
+                    app_scope.files.push(FileInfo {
+                        path: raw.path.clone(),
+                        size: raw.size,
+                        sha256: sha,
+                    });
                     app_scope.files.sort_by(|a, b| a.path.cmp(&b.path));
-                    scopes.push(ScopeInventory { scope, files: Vec::new() });
+                    scopes.push(ScopeInventory {
+                        scope,
+                        files: Vec::new(),
+                    });
                 }
             }
         }
@@ -197,22 +219,24 @@ impl Application {
 
     fn hash_scope(&self, scope: &Scope, warnings: &mut Vec<Warning>) -> Result<ScopeInventory> {
         let reader = self.open_scope(scope)?;
-        let location = reader.location();
         for name in reader.duplicates() {
             warnings.push(Warning::new(
                 WarningCode::DuplicateEntry,
-                format!("entry {name} occurs more than once in {location}; the first one is used"),
+                format!("{name} has duplicate entry names; for each name the last entry is used, as the zip reader sees it"),
             ));
         }
         let mut files = Vec::new();
         for (path, size) in reader.files() {
-            let is_archive = path.extension().is_some_and(|e| ARCHIVE_EXTENSIONS.contains(&e.as_str()));
+            let is_archive = path
+                .extension()
+                .is_some_and(|e| ARCHIVE_EXTENSIONS.contains(&e.as_str()));
             let full = scope.full_path(&path);
             let mut sha = None;
             reader.with_reader(&path, &mut |r| {
                 if is_archive {
                     let mut head = [0u8; 4];
-                    let n = read_up_to(r, &mut head).map_err(|e| Error::io("cannot read", full.as_str(), e))?;
+                    let n = read_up_to(r, &mut head)
+                        .map_err(|e| Error::io("cannot read", full.as_str(), e))?;
                     if n == 0 {
                         warnings.push(Warning::new(
                             WarningCode::EmptyArchive,
@@ -235,7 +259,10 @@ impl Application {
                 files.push(FileInfo { path, size, sha256 });
             }
         }
-        Ok(ScopeInventory { scope: scope.clone(), files })
+        Ok(ScopeInventory {
+            scope: scope.clone(),
+            files,
+        })
     }
 }
 

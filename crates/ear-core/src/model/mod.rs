@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use descriptor::{DeclaredModule, Descriptor, LibraryDirectory, DESCRIPTOR_PATH};
+pub use descriptor::{DESCRIPTOR_PATH, DeclaredModule, Descriptor, LibraryDirectory};
 pub use inventory::{Digest, FileInfo, Inventory, ScopeInventory};
 
 use crate::error::{Error, Result};
@@ -172,7 +172,10 @@ pub struct Warning {
 
 impl Warning {
     pub(crate) fn new(code: WarningCode, message: impl Into<String>) -> Self {
-        Warning { code, message: message.into() }
+        Warning {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -205,8 +208,13 @@ const MODULE_EXTENSIONS: [&str; 4] = ["war", "rar", "sar", "jar"];
 /// # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
 /// use ear_core::{Application, ModuleKind};
 /// let app = Application::open(&ear)?;
-/// let web: Vec<_> = app.modules().iter().filter(|m| m.kind == ModuleKind::Web).collect();
-/// assert_eq!(web[0].context_root.as_deref(), Some("/shop"));
+/// let roots: Vec<_> = app
+///     .modules()
+///     .iter()
+///     .filter(|m| m.kind == ModuleKind::Web)
+///     .filter_map(|m| m.context_root.as_deref())
+///     .collect();
+/// assert_eq!(roots, ["/catalog", "/shop"]);
 /// println!("{}", app.digest()?);
 /// # Ok(()) }
 /// ```
@@ -263,7 +271,11 @@ impl Application {
     /// Archive or expanded.
     #[must_use]
     pub fn form(&self) -> Form {
-        if self.source.is_archive() { Form::Archive } else { Form::Expanded }
+        if self.source.is_archive() {
+            Form::Archive
+        } else {
+            Form::Expanded
+        }
     }
 
     /// The parsed `META-INF/application.xml`, if the application has one.
@@ -293,7 +305,9 @@ impl Application {
     /// Whether the application was opened from a standalone module archive.
     #[must_use]
     pub fn is_standalone_module(&self) -> bool {
-        self.module_data.values().any(|d| matches!(d, ModuleData::Root))
+        self.module_data
+            .values()
+            .any(|d| matches!(d, ModuleData::Root))
     }
 
     /// Warnings found while opening (more are found by [`Application::inventory`]).
@@ -326,16 +340,33 @@ impl Application {
     /// Opens one scope for reading.
     pub(crate) fn open_scope(&self, scope: &Scope) -> Result<ScopeReader<'_>> {
         match scope {
-            Scope::Application => Ok(ScopeReader::Outer { app: self, files: self.app_files.clone() }),
+            Scope::Application => Ok(ScopeReader::Outer {
+                app: self,
+                files: self.app_files.clone(),
+            }),
             Scope::Module(uri) => match self.module_data.get(uri) {
-                None | Some(ModuleData::Missing) => Ok(ScopeReader::Outer { app: self, files: Vec::new() }),
-                Some(ModuleData::Dir(dir)) => Ok(ScopeReader::Outer { app: self, files: self.source.list_dir(dir)? }),
-                Some(ModuleData::Root) => Ok(ScopeReader::Outer { app: self, files: self.source.list(&|_| false)?.files }),
+                None | Some(ModuleData::Missing) => Ok(ScopeReader::Outer {
+                    app: self,
+                    files: Vec::new(),
+                }),
+                Some(ModuleData::Dir(dir)) => Ok(ScopeReader::Outer {
+                    app: self,
+                    files: self.source.list_dir(dir)?,
+                }),
+                Some(ModuleData::Root) => Ok(ScopeReader::Outer {
+                    app: self,
+                    files: self.source.list(&|_| false)?.files,
+                }),
                 Some(ModuleData::Nested(raw)) => {
                     let zip = self.source.open_nested(raw)?;
                     let location = self.source.location_of(&raw.path);
                     let (entries, duplicates) = crate::source::index_entries(&zip, &location)?;
-                    Ok(ScopeReader::Nested { zip: std::sync::Mutex::new(zip), entries, duplicates, location })
+                    Ok(ScopeReader::Nested {
+                        zip: std::sync::Mutex::new(zip),
+                        entries,
+                        duplicates,
+                        location,
+                    })
                 }
             },
         }
@@ -368,24 +399,33 @@ impl Application {
         if !self.source.is_archive() {
             return Ok(None);
         }
-        let ext = self.path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let ext = self
+            .path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         Ok(match ext.as_deref() {
             Some("war") => Some(ModuleKind::Web),
             Some("rar") => Some(ModuleKind::Connector),
             Some("sar") => Some(ModuleKind::Sip),
-            Some("jar") => Some(self.probe_jar(&Prefix::Root)?.ok_or_else(|| Error::NotAnApplication {
-                path: self.path.clone(),
-                reason: "it is a plain Java library (no META-INF/ejb-jar.xml, no \
+            Some("jar") => Some(self.probe_jar(&Prefix::Root)?.ok_or_else(|| {
+                Error::NotAnApplication {
+                    path: self.path.clone(),
+                    reason: "it is a plain Java library (no META-INF/ejb-jar.xml, no \
                          META-INF/application-client.xml, no Main-Class in its manifest); \
                          give the EAR that contains it"
-                    .into(),
+                        .into(),
+                }
             })?),
             _ => None,
         })
     }
 
     fn open_standalone(&mut self, kind: ModuleKind) -> Result<()> {
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let uri = EntryPath::new(&name).map_err(|problem| Error::UnsafePath {
             container: self.path.display().to_string(),
             entry: name.clone(),
@@ -405,25 +445,32 @@ impl Application {
         });
         self.module_data.insert(uri, ModuleData::Root);
         self.library_directory = LibraryDirectory::None;
-        self.push_duplicate_warnings(&self.source.list(&|_| false)?.duplicates.clone(), &self.source.display());
+        let duplicates = self.source.list(&|_| false)?.duplicates;
+        self.push_duplicate_warnings(&duplicates);
         Ok(())
     }
 
-    fn push_duplicate_warnings(&mut self, duplicates: &[String], container: &str) {
+    fn push_duplicate_warnings(&mut self, duplicates: &[String]) {
         for name in duplicates {
             self.warnings.push(Warning::new(
                 WarningCode::DuplicateEntry,
-                format!("entry {name} occurs more than once in {container}; the first one is used"),
+                format!("{name} has duplicate entry names; for each name the last entry is used, as the zip reader sees it"),
             ));
         }
     }
 
     fn detect_modules(&mut self) -> Result<()> {
-        let ext = self.path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let ext = self
+            .path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         if self.source.is_archive() && ext.as_deref() != Some("ear") {
             self.warnings.push(Warning::new(
                 WarningCode::NotEarExtension,
-                format!("{} does not end in .ear; it was read as an EAR", self.path.display()),
+                format!(
+                    "{} does not end in .ear; it was read as an EAR",
+                    self.path.display()
+                ),
             ));
         }
         let descriptor_path = EntryPath::new(DESCRIPTOR_PATH).unwrap_or_else(|_| unreachable!());
@@ -438,22 +485,28 @@ impl Application {
             None => self.modules_by_convention()?,
         }
         if self.modules.is_empty() {
-            self.warnings.push(Warning::new(WarningCode::NoModules, "the application has no modules"));
+            self.warnings.push(Warning::new(
+                WarningCode::NoModules,
+                "the application has no modules",
+            ));
         }
         Ok(())
     }
 
     fn modules_from_descriptor(&mut self, descriptor: &Descriptor) -> Result<()> {
-        let declared: BTreeSet<EntryPath> = descriptor.modules.iter().map(|m| m.uri.clone()).collect();
+        let declared: BTreeSet<EntryPath> =
+            descriptor.modules.iter().map(|m| m.uri.clone()).collect();
         for outer in &declared {
             if let Some(inner) = declared.iter().find(|inner| inner.is_inside(outer)) {
-                return Err(Error::NestedModule { outer: outer.to_string(), inner: inner.to_string() });
+                return Err(Error::NestedModule {
+                    outer: outer.to_string(),
+                    inner: inner.to_string(),
+                });
             }
         }
         let listing = self.source.list(&|dir| declared.contains(dir))?;
         let dirs: BTreeSet<EntryPath> = listing.dirs.iter().cloned().collect();
-        let container = self.source.display();
-        self.push_duplicate_warnings(&listing.duplicates, &container);
+        self.push_duplicate_warnings(&listing.duplicates);
         let mut files = listing.files;
         for declared_module in &descriptor.modules {
             let uri = &declared_module.uri;
@@ -465,7 +518,9 @@ impl Application {
                 (Some(_), true) => {
                     return Err(Error::NotAnApplication {
                         path: self.path.clone(),
-                        reason: format!("module {uri} is both a file and a directory; remove one of them"),
+                        reason: format!(
+                            "module {uri} is both a file and a directory; remove one of them"
+                        ),
                     });
                 }
                 (Some(i), false) => ModuleData::Nested(files.remove(i)),
@@ -498,13 +553,13 @@ impl Application {
     fn modules_by_convention(&mut self) -> Result<()> {
         let lib = self.library_directory.clone();
         let candidate = |p: &EntryPath| {
-            p.extension().is_some_and(|e| MODULE_EXTENSIONS.contains(&e.as_str()))
+            p.extension()
+                .is_some_and(|e| MODULE_EXTENSIONS.contains(&e.as_str()))
                 && !lib.contains(p)
                 && !lib.holds(p)
         };
         let listing = self.source.list(&candidate)?;
-        let container = self.source.display();
-        self.push_duplicate_warnings(&listing.duplicates, &container);
+        self.push_duplicate_warnings(&listing.duplicates);
         let mut app_files = Vec::with_capacity(listing.files.len());
         for raw in listing.files {
             if !candidate(&raw.path) {
@@ -515,13 +570,13 @@ impl Application {
                 Some("war") => Some(ModuleKind::Web),
                 Some("rar") => Some(ModuleKind::Connector),
                 Some("sar") => Some(ModuleKind::Sip),
-                _ => match self.probe_jar(&Prefix::Nested(&raw)) {
-                    Ok(kind) => kind,
-                    Err(_) => None, // not a zip: reported by the inventory
-                },
+                // A jar that is not a zip is a plain file; the inventory reports it.
+                _ => self.probe_jar(&Prefix::Nested(&raw)).unwrap_or_default(),
             };
             match kind {
-                Some(kind) => self.add_conventional(raw.path.clone(), kind, ModuleData::Nested(raw)),
+                Some(kind) => {
+                    self.add_conventional(raw.path.clone(), kind, ModuleData::Nested(raw))
+                }
                 None => app_files.push(raw),
             }
         }
@@ -561,35 +616,51 @@ impl Application {
 
     /// Tells an EJB jar or a client jar from a utility jar (spec §1 conventions).
     fn probe_jar(&self, at: &Prefix<'_>) -> Result<Option<ModuleKind>> {
-        let (has, manifest): (Box<dyn Fn(&str) -> bool>, Option<Vec<u8>>) = match at {
+        let (has, manifest): (EntryTest<'_>, Option<Vec<u8>>) = match at {
             Prefix::Nested(raw) => {
                 let zip = self.source.open_nested(raw)?;
-                let names: BTreeSet<String> = zip.file_names().filter_map(|n| n.ok().map(std::borrow::Cow::into_owned)).collect();
+                let names: BTreeSet<String> = zip
+                    .file_names()
+                    .filter_map(|n| n.ok().map(std::borrow::Cow::into_owned))
+                    .collect();
                 let manifest = read_zip_entry(zip, "META-INF/MANIFEST.MF");
                 (Box::new(move |n: &str| names.contains(n)), manifest)
             }
             Prefix::Root => {
-                let find = |n: &str| EntryPath::new(n).ok().and_then(|p| self.source.find(&p).ok().flatten());
-                let manifest = find("META-INF/MANIFEST.MF").and_then(|raw| self.source.read(&raw).ok());
+                let find = |n: &str| {
+                    EntryPath::new(n)
+                        .ok()
+                        .and_then(|p| self.source.find(&p).ok().flatten())
+                };
+                let manifest =
+                    find("META-INF/MANIFEST.MF").and_then(|raw| self.source.read(&raw).ok());
                 (Box::new(move |n: &str| find(n).is_some()), manifest)
             }
             Prefix::Dir(dir) => {
                 let find = |n: &str| {
-                    EntryPath::new(n).ok().and_then(|p| self.source.find(&dir.join(&p)).ok().flatten())
+                    EntryPath::new(n)
+                        .ok()
+                        .and_then(|p| self.source.find(&dir.join(&p)).ok().flatten())
                 };
-                let manifest = find("META-INF/MANIFEST.MF").and_then(|raw| self.source.read(&raw).ok());
+                let manifest =
+                    find("META-INF/MANIFEST.MF").and_then(|raw| self.source.read(&raw).ok());
                 (Box::new(move |n: &str| find(n).is_some()), manifest)
             }
         };
         if has("META-INF/ejb-jar.xml") {
             return Ok(Some(ModuleKind::Ejb));
         }
-        if has("META-INF/application-client.xml") || manifest.is_some_and(|m| manifest_has_main_class(&m)) {
+        if has("META-INF/application-client.xml")
+            || manifest.is_some_and(|m| manifest_has_main_class(&m))
+        {
             return Ok(Some(ModuleKind::Client));
         }
         Ok(None)
     }
 }
+
+/// Tells whether an entry name exists in the archive or directory being probed.
+type EntryTest<'a> = Box<dyn Fn(&str) -> bool + 'a>;
 
 enum Prefix<'a> {
     Nested(&'a RawFile),
@@ -618,19 +689,23 @@ fn manifest_has_main_class(manifest: &[u8]) -> bool {
         .lines()
         .take_while(|l| !l.trim().is_empty())
         .any(|l| {
-            l.split_once(':')
-                .is_some_and(|(k, v)| k.trim().eq_ignore_ascii_case("Main-Class") && !v.trim().is_empty())
+            l.split_once(':').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("Main-Class") && !v.trim().is_empty()
+            })
         })
 }
 
 /// Reads the files of one scope.
 pub(crate) enum ScopeReader<'a> {
     /// Files of the outer source (application scope, directory module, standalone).
-    Outer { app: &'a Application, files: Vec<RawFile> },
+    Outer {
+        app: &'a Application,
+        files: Vec<RawFile>,
+    },
     /// A nested module archive.
     Nested {
         zip: std::sync::Mutex<DynZip>,
-        entries: BTreeMap<EntryPath, (usize, u64)>,
+        entries: crate::source::EntryIndex,
         duplicates: Vec<String>,
         location: String,
     },
@@ -640,8 +715,12 @@ impl ScopeReader<'_> {
     /// Paths (relative to the scope) and sizes, sorted.
     pub fn files(&self) -> Vec<(EntryPath, u64)> {
         match self {
-            ScopeReader::Outer { files, .. } => files.iter().map(|f| (f.path.clone(), f.size)).collect(),
-            ScopeReader::Nested { entries, .. } => entries.iter().map(|(p, &(_, s))| (p.clone(), s)).collect(),
+            ScopeReader::Outer { files, .. } => {
+                files.iter().map(|f| (f.path.clone(), f.size)).collect()
+            }
+            ScopeReader::Nested { entries, .. } => {
+                entries.iter().map(|(p, &(_, s))| (p.clone(), s)).collect()
+            }
         }
     }
 
@@ -658,7 +737,8 @@ impl ScopeReader<'_> {
         let mut out = None;
         self.with_reader(rel, &mut |r| {
             let mut bytes = Vec::new();
-            r.read_to_end(&mut bytes).map_err(|e| Error::io("cannot read", rel.as_str(), e))?;
+            r.read_to_end(&mut bytes)
+                .map_err(|e| Error::io("cannot read", rel.as_str(), e))?;
             out = Some(bytes);
             Ok(())
         })?;
@@ -666,7 +746,11 @@ impl ScopeReader<'_> {
     }
 
     /// Runs `f` over a reader of `rel`; does nothing when absent.
-    pub fn with_reader(&self, rel: &EntryPath, f: &mut dyn FnMut(&mut dyn Read) -> Result<()>) -> Result<()> {
+    pub fn with_reader(
+        &self,
+        rel: &EntryPath,
+        f: &mut dyn FnMut(&mut dyn Read) -> Result<()>,
+    ) -> Result<()> {
         match self {
             ScopeReader::Outer { app, files } => {
                 if let Ok(i) = files.binary_search_by(|f| f.path.cmp(rel)) {
@@ -674,20 +758,23 @@ impl ScopeReader<'_> {
                 }
                 Ok(())
             }
-            ScopeReader::Nested { zip, entries, location, .. } => {
-                let Some(&(index, _)) = entries.get(rel) else { return Ok(()) };
-                let mut zip = zip.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let mut entry = zip.by_index(index).map_err(|e| Error::zip(format!("{location}!{rel}"), e))?;
+            ScopeReader::Nested {
+                zip,
+                entries,
+                location,
+                ..
+            } => {
+                let Some(&(index, _)) = entries.get(rel) else {
+                    return Ok(());
+                };
+                let mut zip = zip
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut entry = zip
+                    .by_index(index)
+                    .map_err(|e| Error::zip(format!("{location}!{rel}"), e))?;
                 f(&mut entry)
             }
-        }
-    }
-
-    /// Where this scope is, for messages.
-    pub fn location(&self) -> String {
-        match self {
-            ScopeReader::Outer { app, .. } => app.source.display(),
-            ScopeReader::Nested { location, .. } => location.clone(),
         }
     }
 }

@@ -22,6 +22,9 @@ pub(crate) const SPILL_THRESHOLD: u64 = 16 * 1024 * 1024;
 pub(crate) trait ReadSeek: Read + Seek + Send {}
 impl<T: Read + Seek + Send> ReadSeek for T {}
 
+/// The file entries of a zip: checked path → (entry index, uncompressed size).
+pub(crate) type EntryIndex = BTreeMap<EntryPath, (usize, u64)>;
+
 /// A zip archive over any seekable reader.
 pub(crate) type DynZip = ZipArchive<Box<dyn ReadSeek>>;
 
@@ -52,7 +55,7 @@ pub(crate) struct Listing {
     pub files: Vec<RawFile>,
     /// Directories the caller asked to keep apart (possible module directories).
     pub dirs: Vec<EntryPath>,
-    /// Entry names that occur more than once in the archive.
+    /// Archives whose central directory repeats an entry name.
     pub duplicates: Vec<String>,
 }
 
@@ -63,8 +66,8 @@ pub(crate) enum Source {
     Archive {
         path: PathBuf,
         zip: Mutex<ZipArchive<BufReader<File>>>,
-        /// Every file entry of the archive, by name (first occurrence wins).
-        entries: BTreeMap<EntryPath, (usize, u64)>,
+        /// Every file entry of the archive, by name.
+        entries: EntryIndex,
         duplicates: Vec<String>,
     },
     /// An expanded directory.
@@ -76,7 +79,9 @@ impl Source {
     pub fn open(path: &Path) -> Result<Source> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot open", path, e))?;
         if meta.is_dir() {
-            return Ok(Source::Directory { root: path.to_path_buf() });
+            return Ok(Source::Directory {
+                root: path.to_path_buf(),
+            });
         }
         if meta.len() == 0 {
             return Err(Error::NotAnApplication {
@@ -91,15 +96,12 @@ impl Source {
             .map_err(|e| Error::zip(path.display().to_string(), e))?;
         let container = path.display().to_string();
         let (entries, duplicates) = index_entries(&zip, &container)?;
-        Ok(Source::Archive { path: path.to_path_buf(), zip: Mutex::new(zip), entries, duplicates })
-    }
-
-    /// A short name for messages: the archive path or the directory.
-    pub fn display(&self) -> String {
-        match self {
-            Source::Archive { path, .. } => path.display().to_string(),
-            Source::Directory { root } => root.display().to_string(),
-        }
+        Ok(Source::Archive {
+            path: path.to_path_buf(),
+            zip: Mutex::new(zip),
+            entries,
+            duplicates,
+        })
     }
 
     /// Whether this is the archive form.
@@ -110,19 +112,26 @@ impl Source {
     /// Looks up one file by its path from the root.
     pub fn find(&self, path: &EntryPath) -> Result<Option<RawFile>> {
         match self {
-            Source::Archive { entries, .. } => Ok(entries.get(path).map(|&(index, size)| RawFile {
-                path: path.clone(),
-                size,
-                locator: Locator::Zip(index),
-            })),
+            Source::Archive { entries, .. } => {
+                Ok(entries.get(path).map(|&(index, size)| RawFile {
+                    path: path.clone(),
+                    size,
+                    locator: Locator::Zip(index),
+                }))
+            }
             Source::Directory { root } => {
                 let disk = root.join(path.as_str());
                 match std::fs::symlink_metadata(&disk) {
-                    Ok(m) if m.is_file() => {
-                        Ok(Some(RawFile { path: path.clone(), size: m.len(), locator: Locator::Disk(disk) }))
-                    }
+                    Ok(m) if m.is_file() => Ok(Some(RawFile {
+                        path: path.clone(),
+                        size: m.len(),
+                        locator: Locator::Disk(disk),
+                    })),
                     Ok(_) => Ok(None),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::NotADirectory => {
+                    Err(e)
+                        if e.kind() == io::ErrorKind::NotFound
+                            || e.kind() == io::ErrorKind::NotADirectory =>
+                    {
                         Ok(None)
                     }
                     Err(e) => Err(Error::io("cannot read", disk, e)),
@@ -137,7 +146,11 @@ impl Source {
     pub fn list(&self, keep_apart: &dyn Fn(&EntryPath) -> bool) -> Result<Listing> {
         let mut listing = Listing::default();
         match self {
-            Source::Archive { entries, duplicates, .. } => {
+            Source::Archive {
+                entries,
+                duplicates,
+                ..
+            } => {
                 let mut dirs = HashSet::new();
                 for (path, &(index, size)) in entries {
                     if let Some(dir) = path
@@ -149,7 +162,11 @@ impl Source {
                         }
                         continue;
                     }
-                    listing.files.push(RawFile { path: path.clone(), size, locator: Locator::Zip(index) });
+                    listing.files.push(RawFile {
+                        path: path.clone(),
+                        size,
+                        locator: Locator::Zip(index),
+                    });
                 }
                 listing.duplicates.clone_from(duplicates);
             }
@@ -172,7 +189,11 @@ impl Source {
                         break;
                     }
                     if let Some(rel) = path.strip_dir(dir) {
-                        files.push(RawFile { path: rel, size, locator: Locator::Zip(index) });
+                        files.push(RawFile {
+                            path: rel,
+                            size,
+                            locator: Locator::Zip(index),
+                        });
                     }
                 }
             }
@@ -187,10 +208,16 @@ impl Source {
     }
 
     /// Runs `f` with a reader over the bytes of `file`.
-    pub fn with_reader<T>(&self, file: &RawFile, f: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
+    pub fn with_reader<T>(
+        &self,
+        file: &RawFile,
+        f: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<T> {
         match (&file.locator, self) {
             (Locator::Zip(index), Source::Archive { path, zip, .. }) => {
-                let mut zip = zip.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut zip = zip
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let mut entry = zip
                     .by_index(*index)
                     .map_err(|e| Error::zip(format!("{}!{}", path.display(), file.path), e))?;
@@ -212,8 +239,10 @@ impl Source {
     pub fn read(&self, file: &RawFile) -> Result<Vec<u8>> {
         let location = self.location_of(&file.path);
         self.with_reader(file, |r| {
-            let mut bytes = Vec::with_capacity(usize::try_from(file.size.min(SPILL_THRESHOLD)).unwrap_or(0));
-            r.read_to_end(&mut bytes).map_err(|e| Error::io("cannot read", location, e))?;
+            let mut bytes =
+                Vec::with_capacity(usize::try_from(file.size.min(SPILL_THRESHOLD)).unwrap_or(0));
+            r.read_to_end(&mut bytes)
+                .map_err(|e| Error::io("cannot read", location, e))?;
             Ok(bytes)
         })
     }
@@ -231,20 +260,28 @@ impl Source {
     pub fn open_nested(&self, file: &RawFile) -> Result<DynZip> {
         let location = self.location_of(&file.path);
         if file.size == 0 {
-            return Err(Error::zip(location, zip::result::ZipError::InvalidArchive("the file is empty (0 bytes)".into())));
+            return Err(Error::zip(
+                location,
+                zip::result::ZipError::InvalidArchive("the file is empty (0 bytes)".into()),
+            ));
         }
         let reader: Box<dyn ReadSeek> = match &file.locator {
-            Locator::Disk(disk) => {
-                Box::new(BufReader::new(File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?))
+            Locator::Disk(disk) => Box::new(BufReader::new(
+                File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?,
+            )),
+            Locator::Zip(_) if file.size <= SPILL_THRESHOLD => {
+                Box::new(Cursor::new(self.read(file)?))
             }
-            Locator::Zip(_) if file.size <= SPILL_THRESHOLD => Box::new(Cursor::new(self.read(file)?)),
             Locator::Zip(_) => {
-                let mut spill = tempfile::tempfile().map_err(|e| Error::io("cannot create a temporary file for", &location, e))?;
+                let mut spill = tempfile::tempfile()
+                    .map_err(|e| Error::io("cannot create a temporary file for", &location, e))?;
                 self.with_reader(file, |r| {
                     io::copy(r, &mut spill).map_err(|e| Error::io("cannot read", &location, e))?;
                     Ok(())
                 })?;
-                spill.seek(SeekFrom::Start(0)).map_err(|e| Error::io("cannot read", &location, e))?;
+                spill
+                    .seek(SeekFrom::Start(0))
+                    .map_err(|e| Error::io("cannot read", &location, e))?;
                 Box::new(BufReader::new(spill))
             }
         };
@@ -252,15 +289,19 @@ impl Source {
     }
 }
 
-/// Indexes the file entries of a zip by checked path; returns the duplicates.
+/// Indexes the file entries of a zip by checked path. The second value names
+/// the archive when its central directory has duplicate names (the zip reader
+/// keeps the last entry of each name).
 pub(crate) fn index_entries<R: Read + Seek>(
     zip: &ZipArchive<R>,
     container: &str,
-) -> Result<(BTreeMap<EntryPath, (usize, u64)>, Vec<String>)> {
+) -> Result<(EntryIndex, Vec<String>)> {
     let mut entries = BTreeMap::new();
     let mut duplicates = Vec::new();
     for index in 0..zip.len() {
-        let entry = zip.by_index_data(index).map_err(|e| Error::zip(container, e))?;
+        let entry = zip
+            .by_index_data(index)
+            .map_err(|e| Error::zip(container, e))?;
         let name = entry.name().map_err(|e| Error::zip(container, e))?;
         if name.ends_with('/') {
             continue;
@@ -271,11 +312,10 @@ pub(crate) fn index_entries<R: Read + Seek>(
             problem,
         })?;
         let size = entry.size();
-        if entries.contains_key(&path) {
-            duplicates.push(name.into_owned());
-        } else {
-            entries.insert(path, (index, size));
-        }
+        entries.insert(path, (index, size));
+    }
+    if zip.has_duplicate_names() {
+        duplicates.push(container.to_owned());
     }
     Ok((entries, duplicates))
 }
@@ -286,11 +326,19 @@ fn walk_dir(
     keep_apart: &dyn Fn(&EntryPath) -> bool,
     listing: &mut Listing,
 ) -> Result<()> {
-    let mut walker = WalkDir::new(root).min_depth(1).sort_by_file_name().into_iter();
+    let mut walker = WalkDir::new(root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter();
     while let Some(item) = walker.next() {
         let item = item.map_err(|e| {
             let path = e.path().unwrap_or(root).to_path_buf();
-            Error::io("cannot list", path, e.into_io_error().unwrap_or_else(|| io::Error::other("file system loop")))
+            Error::io(
+                "cannot list",
+                path,
+                e.into_io_error()
+                    .unwrap_or_else(|| io::Error::other("file system loop")),
+            )
         })?;
         let rel = item.path().strip_prefix(root).unwrap_or(item.path());
         let Some(rel_str) = rel.to_str() else {
@@ -300,7 +348,11 @@ fn walk_dir(
                 problem: crate::path::PathProblem::NotUtf8,
             });
         };
-        let rel_str = if std::path::MAIN_SEPARATOR == '/' { rel_str.to_owned() } else { rel_str.replace(std::path::MAIN_SEPARATOR, "/") };
+        let rel_str = if std::path::MAIN_SEPARATOR == '/' {
+            rel_str.to_owned()
+        } else {
+            rel_str.replace(std::path::MAIN_SEPARATOR, "/")
+        };
         let path = EntryPath::new(&rel_str).map_err(|problem| Error::UnsafePath {
             container: root.display().to_string(),
             entry: rel_str.clone(),
@@ -314,7 +366,11 @@ fn walk_dir(
             }
         } else if file_type.is_file() {
             let size = item.metadata().map(|m| m.len()).unwrap_or(0);
-            listing.files.push(RawFile { path, size, locator: Locator::Disk(item.path().to_path_buf()) });
+            listing.files.push(RawFile {
+                path,
+                size,
+                locator: Locator::Disk(item.path().to_path_buf()),
+            });
         }
         // Symbolic links and special files are not part of an application.
     }

@@ -3,7 +3,9 @@
 //! Usage: `cargo run -p ear-fixtures --bin gen-testdata [DIR]` (default `testdata`).
 
 fn main() -> std::io::Result<()> {
-    let dir = std::env::args_os().nth(1).map_or_else(|| "testdata".into(), std::path::PathBuf::from);
+    let dir = std::env::args_os()
+        .nth(1)
+        .map_or_else(|| "testdata".into(), std::path::PathBuf::from);
     std::fs::create_dir_all(&dir)?;
     let files = [
         ("shop.ear", ear_fixtures::sample::shop_ear()),
