@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// touching anything.
 ///
 /// APP is an `.ear` file or an expanded application directory (an
-/// application server's installed-applications folder).
+/// application server's installed-applications folder). UPDATE is a partial
+/// update (.zip), a new application (.ear or directory), a module archive
+/// (.war/.jar/.rar/.sar) or, with --file, any file.
 ///
 /// Exit codes: 0 success; 1 failure (bad input, refused plan, I/O);
 /// 2 usage error; 3 the impact exceeds --fail-on.
@@ -25,6 +27,10 @@ pub struct Cli {
 pub enum Command {
     /// Show the module tree, descriptor, library directory, digest and warnings.
     Inspect(InspectArgs),
+    /// Show every change an update makes and what must restart; writes nothing.
+    Plan(PlanArgs),
+    /// Show what must restart; with --fail-on, exit 3 when that is too much.
+    Impact(ImpactArgs),
 }
 
 /// Output format.
@@ -46,4 +52,104 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// The application, the update and how to read it.
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    /// The application: an `.ear` file or an expanded directory.
+    pub app: PathBuf,
+    /// The update. Without --full/--module/--file its kind comes from its name:
+    /// .zip partial, .ear or directory full, .war/.jar/.rar/.sar the module with
+    /// that file name.
+    pub update: PathBuf,
+    /// UPDATE is a whole new application (an .ear or expanded directory).
+    #[arg(long, group = "kind")]
+    pub full: bool,
+    /// UPDATE is a module archive for the module at URI (replaced, or added
+    /// when no module has that URI).
+    #[arg(long, value_name = "URI", group = "kind")]
+    pub module: Option<String>,
+    /// Context root of a web module that --module adds (default: / + file name
+    /// without extension).
+    #[arg(long, value_name = "ROOT")]
+    pub context_root: Option<String>,
+    /// UPDATE is one file for the full path PATH (e.g. shop.war/index.jsp).
+    #[arg(long, value_name = "PATH", group = "kind")]
+    pub file: Option<String>,
+}
+
+/// Class loader policy (rule E1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    /// One class loader per web module (default).
+    Multiple,
+    /// One class loader for all modules: module restarts become application restarts.
+    Single,
+}
+
+/// Deployment settings that are not part of the EAR.
+#[derive(Debug, clap::Args)]
+pub struct SettingsArgs {
+    /// The application's class loader policy (E1: single turns every module
+    /// start or restart into an application restart).
+    #[arg(long, value_enum, default_value_t = Policy::Multiple)]
+    pub classloader_policy: Policy,
+    /// Read the class loader policy from a WebSphere deployment.xml
+    /// (its warClassLoaderPolicy attribute).
+    #[arg(long, value_name = "PATH", conflicts_with = "classloader_policy")]
+    pub deployment_xml: Option<PathBuf>,
+    /// The security provider cannot update dynamically (E2: module starts and
+    /// restarts become application restarts).
+    #[arg(long)]
+    pub no_dynamic_security: bool,
+}
+
+/// How to report.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Treat plan warnings (delete patterns that match nothing, ...) as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Do not compute the application's content digest (it reads every file;
+    /// the JSON then has "digest": null).
+    #[arg(long)]
+    pub no_digest: bool,
+}
+
+/// `earpatch plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub update: UpdateArgs,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How much restart is too much for `impact --fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any module start or restart, or an application restart.
+    Module,
+    /// Only an application restart.
+    Application,
+}
+
+/// `earpatch impact`.
+#[derive(Debug, clap::Args)]
+pub struct ImpactArgs {
+    #[command(flatten)]
+    pub update: UpdateArgs,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Exit 3 (after printing the report) when the impact reaches this level.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 }

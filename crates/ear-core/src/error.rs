@@ -61,6 +61,24 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A delete list has an entry that is not a valid pattern.
+    #[error("line {line} of {location}: {message}")]
+    DeleteList {
+        /// The delete list, e.g. `fix.zip!webmod.war/META-INF/ibm-partialapp-delete.props`.
+        location: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The update cannot be applied to this application as it is.
+    #[error("{location}: {message}")]
+    Refused {
+        /// The update entry, flag or file concerned.
+        location: String,
+        /// Why, and what to do instead.
+        message: String,
+    },
     /// One module lies inside another one; the spec refuses such applications.
     #[error("module {inner} lies inside module {outer}; nested modules are not allowed")]
     NestedModule {
@@ -81,6 +99,13 @@ impl Error {
             action,
             path: path.into(),
             source,
+        }
+    }
+
+    pub(crate) fn refused(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Refused {
+            location: location.into(),
+            message: message.into(),
         }
     }
 

@@ -32,13 +32,19 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod impact;
 pub mod model;
 pub mod path;
+pub mod plan;
 pub(crate) mod source;
+pub mod update;
 
 pub use error::{Error, Result};
+pub use impact::{ClassLoaderPolicy, Effect, Escalation, Impact, Rule, Settings};
 pub use model::{
     Application, DeclaredModule, Descriptor, Digest, FileInfo, Form, Inventory, LibraryDirectory,
     Module, ModuleKind, Scope, ScopeInventory, Storage, Warning, WarningCode,
 };
 pub use path::EntryPath;
+pub use plan::{Change, ModuleChange, Op, PLAN_SCHEMA, Plan, PlanOptions};
+pub use update::{DeleteList, DeletePattern, Update, UpdateKind};

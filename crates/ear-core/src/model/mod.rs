@@ -1,7 +1,7 @@
 //! The application model (spec §1): scopes, modules, module detection.
 
 pub mod descriptor;
-mod inventory;
+pub(crate) mod inventory;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -159,6 +159,16 @@ pub enum WarningCode {
     StandaloneModule,
     /// A declared module archive cannot be read, so its content is unknown.
     ModuleUnreadable,
+    /// A delete-list pattern matches no file of its scope.
+    DeletePatternMatchesNothing,
+    /// A delete-list pattern matches only files that the same update writes.
+    DeletePatternDeletesNothing,
+    /// A delete-list pattern would delete other files under substring (`find()`) semantics.
+    DeletePatternSubstringDiffers,
+    /// A jar added to the library directory is seen only after the next application restart.
+    LibraryJarNeedsRestart,
+    /// An archive added by a partial update looks like a module the descriptor does not declare.
+    UndeclaredModuleArchive,
 }
 
 /// A problem worth telling, that does not stop the operation.

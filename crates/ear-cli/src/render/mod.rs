@@ -1,5 +1,7 @@
 //! Shared rendering helpers.
 
+pub mod report;
+
 /// `error: cause: cause` on one line.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();

@@ -1,0 +1,263 @@
+//! The four update kinds (spec §2): full, module, file and partial.
+
+pub mod delete_list;
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use zip::ZipArchive;
+
+use crate::error::{Error, Result};
+use crate::model::Application;
+use crate::path::EntryPath;
+use crate::source::EntryIndex;
+
+pub use delete_list::{DELETE_LIST_PATH, DeleteList, DeletePattern, escape_path};
+
+/// The kind of an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum UpdateKind {
+    /// A whole new application.
+    Full,
+    /// One module archive, at a URI.
+    Module,
+    /// One file, at a full path.
+    File,
+    /// A zip of files at their full paths, with delete lists.
+    Partial,
+}
+
+impl std::fmt::Display for UpdateKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UpdateKind::Full => "full",
+            UpdateKind::Module => "module",
+            UpdateKind::File => "file",
+            UpdateKind::Partial => "partial",
+        })
+    }
+}
+
+/// An update, read from disk and checked, ready to be planned.
+///
+/// ```
+/// # fn main() -> ear_core::Result<()> {
+/// # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
+/// # let zip = dir.path().join("fix.zip");
+/// # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
+/// use ear_core::{Update, UpdateKind};
+/// let update = Update::infer(&zip)?; // a .zip is a partial update
+/// assert_eq!(update.kind(), UpdateKind::Partial);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Update {
+    kind: UpdateKind,
+    source: PathBuf,
+    pub(crate) payload: Payload,
+}
+
+#[derive(Debug)]
+pub(crate) enum Payload {
+    Full(Box<Application>),
+    Module {
+        uri: EntryPath,
+        context_root: Option<String>,
+    },
+    File {
+        path: EntryPath,
+    },
+    Partial(PartialZip),
+}
+
+/// An opened partial-update zip.
+#[derive(Debug)]
+pub(crate) struct PartialZip {
+    pub zip: Mutex<ZipArchive<BufReader<File>>>,
+    pub entries: EntryIndex,
+}
+
+impl Update {
+    /// A partial update: a zip of files at their full paths.
+    ///
+    /// # Errors
+    /// The file is missing, not a zip, or has an unsafe entry name.
+    pub fn partial(path: impl AsRef<Path>) -> Result<Update> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
+        if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+            return Err(Error::refused(
+                path.display().to_string(),
+                "the update is empty (0 bytes), not a zip",
+            ));
+        }
+        let zip = ZipArchive::new(BufReader::new(file))
+            .map_err(|e| Error::zip(path.display().to_string(), e))?;
+        let (entries, duplicates) =
+            crate::source::index_entries(&zip, &path.display().to_string())?;
+        if !duplicates.is_empty() {
+            return Err(Error::refused(
+                path.display().to_string(),
+                "the update zip has duplicate entry names; which one wins is ambiguous, so rebuild the zip",
+            ));
+        }
+        Ok(Update {
+            kind: UpdateKind::Partial,
+            source: path.to_path_buf(),
+            payload: Payload::Partial(PartialZip {
+                zip: Mutex::new(zip),
+                entries,
+            }),
+        })
+    }
+
+    /// A full update: a new `.ear` or expanded application.
+    ///
+    /// # Errors
+    /// The new application cannot be opened.
+    pub fn full(path: impl AsRef<Path>) -> Result<Update> {
+        let path = path.as_ref();
+        let app = Application::open(path)?;
+        Ok(Update {
+            kind: UpdateKind::Full,
+            source: path.to_path_buf(),
+            payload: Payload::Full(Box::new(app)),
+        })
+    }
+
+    /// A module update: the archive at `path` replaces or adds the module at `uri`.
+    ///
+    /// # Errors
+    /// `uri` is not a safe path, or the archive cannot be read.
+    pub fn module(path: impl AsRef<Path>, uri: &str) -> Result<Update> {
+        let path = path.as_ref();
+        let uri = EntryPath::new(uri)
+            .map_err(|p| Error::refused(format!("module URI {uri:?}"), p.to_string()))?;
+        check_readable_file(path)?;
+        Ok(Update {
+            kind: UpdateKind::Module,
+            source: path.to_path_buf(),
+            payload: Payload::Module {
+                uri,
+                context_root: None,
+            },
+        })
+    }
+
+    /// Sets the context root of a web module that this module update adds (spec §9.4).
+    #[must_use]
+    pub fn context_root(mut self, root: impl Into<String>) -> Self {
+        if let Payload::Module { context_root, .. } = &mut self.payload {
+            *context_root = Some(root.into());
+        }
+        self
+    }
+
+    /// A file update: the file at `path` replaces or adds the file at `full_path`.
+    ///
+    /// # Errors
+    /// `full_path` is unsafe, names an `.ear`, or the file cannot be read.
+    pub fn file(path: impl AsRef<Path>, full_path: &str) -> Result<Update> {
+        let path = path.as_ref();
+        let target = EntryPath::new(full_path)
+            .map_err(|p| Error::refused(format!("file path {full_path:?}"), p.to_string()))?;
+        if target.extension().as_deref() == Some("ear") {
+            return Err(Error::refused(
+                format!("file path {full_path:?}"),
+                "an .ear is a whole application; use a full update (--full)",
+            ));
+        }
+        check_readable_file(path)?;
+        Ok(Update {
+            kind: UpdateKind::File,
+            source: path.to_path_buf(),
+            payload: Payload::File { path: target },
+        })
+    }
+
+    /// Infers the kind from the name (spec §8): a directory or `.ear` is a full
+    /// update, a `.zip` a partial update, a `.war/.jar/.rar/.sar` a module
+    /// update of the module with that file name.
+    ///
+    /// # Errors
+    /// The kind cannot be inferred, or the update cannot be read.
+    pub fn infer(path: impl AsRef<Path>) -> Result<Update> {
+        let path = path.as_ref();
+        if path.is_dir() {
+            return Update::full(path);
+        }
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("zip") => Update::partial(path),
+            Some("ear") => Update::full(path),
+            Some("war" | "jar" | "rar" | "sar") => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                Update::module(path, &name)
+            }
+            _ => Err(Error::refused(
+                path.display().to_string(),
+                "cannot tell the update kind from the name; use --full, --module URI or --file PATH \
+                 (a .zip is a partial update, an .ear a full update, a .war/.jar/.rar/.sar a module update)",
+            )),
+        }
+    }
+
+    /// The kind.
+    #[must_use]
+    pub fn kind(&self) -> UpdateKind {
+        self.kind
+    }
+
+    /// Where the update was read from.
+    #[must_use]
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// Reads the update file's bytes (module and file updates).
+    pub(crate) fn read_source(&self) -> Result<Vec<u8>> {
+        std::fs::read(&self.source).map_err(|e| Error::io("cannot read", &self.source, e))
+    }
+}
+
+impl PartialZip {
+    /// Reads one entry.
+    pub(crate) fn read(&self, path: &EntryPath, source: &Path) -> Result<Vec<u8>> {
+        let Some(&(index, size)) = self.entries.get(path) else {
+            return Err(Error::refused(
+                format!("{}!{path}", source.display()),
+                "no such entry",
+            ));
+        };
+        let mut zip = self
+            .zip
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entry = zip
+            .by_index(index)
+            .map_err(|e| Error::zip(format!("{}!{path}", source.display()), e))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(size.min(1 << 24)).unwrap_or(0));
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("cannot read", format!("{}!{path}", source.display()), e))?;
+        Ok(bytes)
+    }
+}
+
+fn check_readable_file(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot open", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::refused(path.display().to_string(), "not a file"));
+    }
+    Ok(())
+}
