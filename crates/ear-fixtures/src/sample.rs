@@ -172,3 +172,72 @@ pub fn shop_fix_zip() -> Vec<u8> {
         ),
     ])
 }
+
+/// The application of spec §4: modules `foo.jar` (EJB), `xyz.war` and
+/// `webmod.war` (web); application-scope `util.jar`, `a.dat`, `conf/b.dat`,
+/// `tools/test.jar`.
+#[must_use]
+pub fn worked_example_ear() -> Vec<u8> {
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<application xmlns="http://java.sun.com/xml/ns/javaee" version="6">
+  <module><ejb>foo.jar</ejb></module>
+  <module><web><web-uri>xyz.war</web-uri><context-root>/xyz</context-root></web></module>
+  <module><web><web-uri>webmod.war</web-uri><context-root>/webmod</context-root></web></module>
+</application>
+"#;
+    ZipBuilder::new()
+        .file("META-INF/application.xml", xml)
+        .file(
+            "foo.jar",
+            zip_of(&[
+                ("META-INF/ejb-jar.xml", b"<ejb-jar/>"),
+                ("com/mycomp/Other.class", &class_bytes("Other")),
+            ]),
+        )
+        .file(
+            "xyz.war",
+            zip_of(&[
+                ("WEB-INF/web.xml", b"<web-app>1</web-app>"),
+                ("index.jsp", b"index"),
+            ]),
+        )
+        .file(
+            "webmod.war",
+            zip_of(&[
+                ("com/test/x.jsp", b"x"),
+                ("com/test/sub/y.jsp", b"y"),
+                ("com/test/keep.html", b"keep"),
+                ("WEB-INF/test.xmi", b"<xmi/>"),
+                ("WEB-INF/web.xml", b"<web-app/>"),
+                ("data/inside.dat", b"module data"),
+            ]),
+        )
+        .file("util.jar", jar(&["com/acme/util/U.class"], 1))
+        .file("a.dat", "a")
+        .file("conf/b.dat", "b")
+        .file("tools/test.jar", jar(&["com/acme/tools/T.class"], 1))
+        .file("conf/keep.properties", "k=v")
+        .finish()
+}
+
+/// The partial update of spec §4.
+#[must_use]
+pub fn worked_example_zip() -> Vec<u8> {
+    zip_of(&[
+        ("util.jar", &jar(&["com/acme/util/U.class"], 2)),
+        (
+            "META-INF/ibm-partialapp-delete.props",
+            b".*.dat\ntools/test.jar\n",
+        ),
+        ("foo.jar/com/mycomp/xyz.class", &class_bytes("xyz")),
+        ("xyz.war/welcome.jsp", b"welcome"),
+        ("xyz.war/WEB-INF/web.xml", b"<web-app>2</web-app>"),
+        (
+            "webmod.war/META-INF/ibm-partialapp-delete.props",
+            b"com/test/.*.jsp\nWEB-INF/test.xmi\n",
+        ),
+    ])
+}
+
+/// The module URIs of the worked example.
+pub const WORKED_EXAMPLE_MODULES: [&str; 3] = ["foo.jar", "webmod.war", "xyz.war"];
