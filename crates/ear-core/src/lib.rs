@@ -31,6 +31,8 @@
 
 #![deny(missing_docs)]
 
+pub(crate) mod apply;
+pub mod clock;
 pub mod error;
 pub mod impact;
 pub mod model;

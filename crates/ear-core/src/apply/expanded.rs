@@ -1,0 +1,333 @@
+//! Changing an expanded application through a journal, so that an
+//! interrupted apply is rolled back on the next run (spec §5).
+//!
+//! 1. every new file is staged in `journal/new/`, synced; the journal is
+//!    written with state `committing` (atomically: temporary file + rename);
+//! 2. each target is moved to `journal/old/` (when it exists), then the
+//!    staged file is moved into place: renames on one file system;
+//! 3. the journal state becomes `committed`, then the journal is removed.
+//!
+//! [`recover`] rolls a `committing` journal back using the saved files, and
+//! discards a `staging` one: the application is exactly the old version.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::archive::rebuild_module;
+use super::{ensure_parent, fail_point, sync_dir, Action, ChangeSet};
+use crate::error::{Error, Result};
+use crate::model::{Application, Scope, Storage};
+use crate::path::EntryPath;
+
+const JOURNAL: &str = "journal.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum State {
+    Staging,
+    Committing,
+    Committed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalOp {
+    /// Path relative to the application root.
+    target: String,
+    /// Whether a new file is moved into place (else the target is deleted).
+    write: bool,
+    /// Whether the target existed (and is saved in `old/`).
+    had_old: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    state: State,
+    ops: Vec<JournalOp>,
+}
+
+/// New content of one file on disk.
+enum Staged {
+    Bytes(Vec<u8>),
+    File(File),
+}
+
+/// The file operations a change set makes on an expanded application.
+fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Option<Staged>>> {
+    let mut ops: BTreeMap<String, Option<Staged>> = BTreeMap::new();
+    let bytes = |a: &Action| a.as_ref().map(|b| Staged::Bytes(b.clone()));
+    for (path, action) in &set.app {
+        ops.insert(path.to_string(), bytes(action));
+    }
+    for (uri, actions) in &set.module_files {
+        match app.module(uri).map(|m| m.storage) {
+            Some(Storage::Archive) => {
+                ops.insert(uri.to_string(), Some(Staged::File(rebuild_module(app, uri, actions)?)));
+            }
+            _ => {
+                for (rel, action) in actions {
+                    ops.insert(format!("{uri}/{rel}"), bytes(action));
+                }
+            }
+        }
+    }
+    for (uri, action) in &set.whole {
+        let storage = app.module(uri).map(|m| m.storage);
+        let old_files: Vec<EntryPath> = match storage {
+            Some(Storage::Directory) => {
+                app.scope_files(&Scope::Module(uri.clone()))?.into_iter().map(|(p, _)| p).collect()
+            }
+            _ => Vec::new(),
+        };
+        match (action, storage) {
+            (None, Some(Storage::Directory)) => {
+                for rel in old_files {
+                    ops.insert(format!("{uri}/{rel}"), None);
+                }
+            }
+            (None, _) => {
+                ops.insert(uri.to_string(), None);
+            }
+            (Some(archive), Some(Storage::Archive)) => {
+                ops.insert(uri.to_string(), Some(Staged::Bytes(archive.clone())));
+            }
+            // Installed applications hold modules unpacked: a new or replaced
+            // directory module is written as its files.
+            (Some(archive), _) => {
+                let files = unpack(archive, &format!("{}!{uri}", app.path().display()))?;
+                for rel in old_files {
+                    if !files.contains_key(&rel) {
+                        ops.insert(format!("{uri}/{rel}"), None);
+                    }
+                }
+                for (rel, content) in files {
+                    let full = format!("{uri}/{rel}");
+                    let old = app.read(&EntryPath::new(&full).map_err(|p| Error::UnsafePath {
+                        container: uri.to_string(),
+                        entry: full.clone(),
+                        problem: p,
+                    })?)?;
+                    if old.as_deref() != Some(content.as_slice()) {
+                        ops.insert(full, Some(Staged::Bytes(content)));
+                    }
+                }
+            }
+        }
+    }
+    Ok(ops)
+}
+
+/// The files of a module archive.
+fn unpack(archive: &[u8], location: &str) -> Result<BTreeMap<EntryPath, Vec<u8>>> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| Error::zip(location, e))?;
+    let (entries, _) = crate::source::index_entries(&zip, location)?;
+    let mut out = BTreeMap::new();
+    for (path, (index, _)) in entries {
+        let mut entry = zip.by_index(index).map_err(|e| Error::zip(format!("{location}!{path}"), e))?;
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).map_err(|e| Error::io("cannot read", format!("{location}!{path}"), e))?;
+        out.insert(path, bytes);
+    }
+    Ok(out)
+}
+
+fn write_journal(dir: &Path, journal: &Journal) -> Result<()> {
+    let path = dir.join(JOURNAL);
+    let tmp = dir.join(format!("{JOURNAL}.tmp"));
+    let text = serde_json::to_vec_pretty(journal).map_err(|e| Error::io("cannot write", &path, e.into()))?;
+    let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
+    f.write_all(&text).map_err(|e| Error::io("cannot write", &tmp, e))?;
+    f.sync_all().map_err(|e| Error::io("cannot sync", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot write", &path, e))?;
+    sync_dir(dir)
+}
+
+fn stage(path: &Path, content: Staged) -> Result<()> {
+    match content {
+        Staged::Bytes(b) => {
+            let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+            f.write_all(&b).map_err(|e| Error::io("cannot write", path, e))?;
+            f.sync_all().map_err(|e| Error::io("cannot sync", path, e))?;
+        }
+        Staged::File(mut src) => {
+            use std::io::Seek;
+            src.seek(std::io::SeekFrom::Start(0)).map_err(|e| Error::io("cannot read", path, e))?;
+            let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+            std::io::copy(&mut src, &mut f).map_err(|e| Error::io("cannot write", path, e))?;
+            f.sync_all().map_err(|e| Error::io("cannot sync", path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies `set` to the expanded application in place, through `journal_dir`
+/// (which must not hold an unfinished journal: call [`recover`] first).
+pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &Path) -> Result<()> {
+    let root = app.path().to_path_buf();
+    let ops = disk_ops(app, set)?;
+    if journal_dir.exists() {
+        std::fs::remove_dir_all(journal_dir).map_err(|e| Error::io("cannot remove", journal_dir, e))?;
+    }
+    let (new_dir, old_dir) = (journal_dir.join("new"), journal_dir.join("old"));
+    for d in [&new_dir, &old_dir] {
+        std::fs::create_dir_all(d).map_err(|e| Error::io("cannot create", d, e))?;
+    }
+    let mut journal = Journal { state: State::Staging, ops: Vec::with_capacity(ops.len()) };
+    write_journal(journal_dir, &journal)?;
+    for (i, (target, content)) in ops.into_iter().enumerate() {
+        let disk = root.join(&target);
+        let had_old = disk.is_file();
+        let write = content.is_some();
+        if let Some(content) = content {
+            let staged = new_dir.join(i.to_string());
+            stage(&staged, content)?;
+            if had_old {
+                if let Ok(meta) = std::fs::metadata(&disk) {
+                    let _ = std::fs::set_permissions(&staged, meta.permissions());
+                }
+            }
+        }
+        journal.ops.push(JournalOp { target, write, had_old });
+    }
+    sync_dir(&new_dir)?;
+    fail_point("expanded-staged");
+    journal.state = State::Committing;
+    write_journal(journal_dir, &journal)?;
+    for (i, op) in journal.ops.iter().enumerate() {
+        let disk = root.join(&op.target);
+        if op.had_old {
+            std::fs::rename(&disk, old_dir.join(i.to_string())).map_err(|e| Error::io("cannot move aside", &disk, e))?;
+        }
+        if i == journal.ops.len() / 2 {
+            fail_point("expanded-half-committed");
+        }
+        if op.write {
+            ensure_parent(&disk)?;
+            std::fs::rename(new_dir.join(i.to_string()), &disk).map_err(|e| Error::io("cannot move into place", &disk, e))?;
+        } else {
+            remove_empty_parents(&disk, &root);
+        }
+    }
+    for op in &journal.ops {
+        if let Some(parent) = root.join(&op.target).parent() {
+            if parent.is_dir() {
+                sync_dir(parent)?;
+            }
+        }
+    }
+    fail_point("expanded-before-committed");
+    journal.state = State::Committed;
+    write_journal(journal_dir, &journal)?;
+    std::fs::remove_dir_all(journal_dir).map_err(|e| Error::io("cannot remove", journal_dir, e))?;
+    Ok(())
+}
+
+fn remove_empty_parents(file: &Path, root: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+/// What [`recover`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// No unfinished journal.
+    Clean,
+    /// An apply was interrupted before changing anything; its staging was discarded.
+    Discarded,
+    /// An apply was interrupted while changing files; they were restored.
+    RolledBack,
+    /// An apply had finished but not cleaned up; it was cleaned up.
+    Finished,
+}
+
+/// Finishes or rolls back an interrupted journal in `journal_dir` for the
+/// expanded application at `root`.
+pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
+    let path = journal_dir.join(JOURNAL);
+    if !path.exists() {
+        if journal_dir.exists() {
+            std::fs::remove_dir_all(journal_dir).map_err(|e| Error::io("cannot remove", journal_dir, e))?;
+            return Ok(Recovery::Discarded);
+        }
+        return Ok(Recovery::Clean);
+    }
+    let text = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+    let journal: Journal = serde_json::from_slice(&text).map_err(|e| Error::Refused {
+        location: path.display().to_string(),
+        message: format!("the journal is unreadable ({e}); inspect {} by hand", journal_dir.display()),
+    })?;
+    let outcome = match journal.state {
+        State::Staging => Recovery::Discarded,
+        State::Committed => Recovery::Finished,
+        State::Committing => {
+            let (new_dir, old_dir): (PathBuf, PathBuf) = (journal_dir.join("new"), journal_dir.join("old"));
+            for (i, op) in journal.ops.iter().enumerate().rev() {
+                let disk = root.join(&op.target);
+                let saved = old_dir.join(i.to_string());
+                let staged = new_dir.join(i.to_string());
+                if op.had_old {
+                    if saved.exists() {
+                        ensure_parent(&disk)?;
+                        std::fs::rename(&saved, &disk).map_err(|e| Error::io("cannot restore", &disk, e))?;
+                    }
+                } else if op.write && !staged.exists() && disk.exists() {
+                    std::fs::remove_file(&disk).map_err(|e| Error::io("cannot remove", &disk, e))?;
+                    remove_empty_parents(&disk, root);
+                }
+            }
+            sync_dir(root)?;
+            Recovery::RolledBack
+        }
+    };
+    std::fs::remove_dir_all(journal_dir).map_err(|e| Error::io("cannot remove", journal_dir, e))?;
+    Ok(outcome)
+}
+
+/// Writes a changed copy of an expanded application to `out` (a new
+/// directory), leaving the application untouched.
+pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(Error::refused(
+            out.display().to_string(),
+            "the output already exists; give a new directory (or an .ear path for an archive)",
+        ));
+    }
+    let parent = super::parent_dir(out);
+    let tmp = tempfile::Builder::new()
+        .prefix(".earpatch-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
+    for item in walkdir::WalkDir::new(app.path()).min_depth(1) {
+        let item = item.map_err(|e| Error::io("cannot list", app.path(), e.into()))?;
+        let rel = item.path().strip_prefix(app.path()).unwrap_or(item.path());
+        let target = tmp.path().join(rel);
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| Error::io("cannot create", &target, e))?;
+        } else if item.file_type().is_file() {
+            std::fs::copy(item.path(), &target).map_err(|e| Error::io("cannot copy to", &target, e))?;
+        }
+    }
+    for (target, content) in disk_ops(app, set)? {
+        let disk = tmp.path().join(&target);
+        match content {
+            Some(content) => {
+                ensure_parent(&disk)?;
+                stage(&disk, content)?;
+            }
+            None => {
+                let _ = std::fs::remove_file(&disk);
+            }
+        }
+    }
+    let tmp_path = tmp.keep();
+    std::fs::rename(&tmp_path, out).map_err(|e| Error::io("cannot rename the new application to", out, e))?;
+    sync_dir(&parent)
+}
