@@ -5,4 +5,5 @@
 //! deterministically, with bounded memory; the `gen-large` binary is its
 //! command line.
 
+pub mod data;
 pub mod large;

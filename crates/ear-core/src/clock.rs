@@ -23,7 +23,9 @@ impl UtcTime {
     /// Now.
     #[must_use]
     pub fn now() -> UtcTime {
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         UtcTime::from_unix(i64::try_from(secs).unwrap_or(0))
     }
 
@@ -95,7 +97,13 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(UtcTime::from_unix(0).rfc3339(), "1970-01-01T00:00:00Z");
-        assert_eq!(UtcTime::from_unix(951_782_400).rfc3339(), "2000-02-29T00:00:00Z");
-        assert_eq!(UtcTime::from_unix(1_795_289_405).compact(), "20261121_193005");
+        assert_eq!(
+            UtcTime::from_unix(951_782_400).rfc3339(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            UtcTime::from_unix(1_795_289_405).compact(),
+            "20261121_193005"
+        );
     }
 }

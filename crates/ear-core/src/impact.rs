@@ -10,7 +10,9 @@ use crate::model::ModuleKind;
 use crate::path::EntryPath;
 
 /// What a change makes the server do, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Effect {
     /// Nothing.
@@ -284,7 +286,7 @@ pub fn classify_module(kind: ModuleKind, added: bool) -> Rule {
 }
 
 /// The application's restart impact: the strongest effect of all changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Impact {
     /// The strongest effect.
     pub effect: Effect,

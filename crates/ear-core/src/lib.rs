@@ -34,6 +34,7 @@
 pub(crate) mod apply;
 pub mod clock;
 pub mod error;
+pub mod history;
 pub mod impact;
 pub mod model;
 pub mod path;

@@ -167,6 +167,13 @@ impl fmt::Debug for EntryPath {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for EntryPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        EntryPath::new(&s).map_err(|p| serde::de::Error::custom(format!("{s:?}: {p}")))
+    }
+}
+
 impl AsRef<str> for EntryPath {
     fn as_ref(&self) -> &str {
         &self.0

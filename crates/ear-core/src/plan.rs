@@ -326,6 +326,14 @@ fn kind_from_extension(path: &EntryPath) -> Option<ModuleKind> {
     }
 }
 
+/// "a web", "an ejb", ... for messages.
+fn a_kind(kind: ModuleKind) -> String {
+    match kind {
+        ModuleKind::Ejb => "an EJB".to_owned(),
+        other => format!("a {other}"),
+    }
+}
+
 /// What a jar's content says it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JarNature {
@@ -762,8 +770,8 @@ impl<'a> Planner<'a> {
                 return Err(Error::refused(
                     "--context-root",
                     format!(
-                        "{uri} is a {} module; only web modules have a context root",
-                        new.kind
+                        "{uri} is {} module; only web modules have a context root",
+                        a_kind(new.kind)
                     ),
                 ));
             }
@@ -805,13 +813,13 @@ impl<'a> Planner<'a> {
                 return Err(Error::refused(
                     &location,
                     format!(
-                        "its content is a {} module but {uri} is a {} module; a module's kind cannot change",
+                        "its content is {} module but {uri} is {} module; a module's kind cannot change",
                         if module.kind == ModuleKind::Ejb {
-                            "client"
+                            "a client"
                         } else {
-                            "EJB"
+                            "an EJB"
                         },
-                        module.kind
+                        a_kind(module.kind)
                     ),
                 ));
             }

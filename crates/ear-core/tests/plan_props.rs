@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use ear_core::{Application, ClassLoaderPolicy, Effect, Op, Plan, PlanOptions, Settings, Update};
-use ear_fixtures::{zip_of, ZipBuilder};
+use ear_fixtures::{ZipBuilder, zip_of};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -18,7 +18,11 @@ struct AppSpec {
 const DIRS: [&str; 5] = ["", "WEB-INF/", "META-INF/", "css/", "WEB-INF/classes/"];
 
 fn file_name() -> impl Strategy<Value = String> {
-    (prop::sample::select(&DIRS[..]), "[a-c]{1,2}", prop::sample::select(&["jsp", "xml", "class", "dat"][..]))
+    (
+        prop::sample::select(&DIRS[..]),
+        "[a-c]{1,2}",
+        prop::sample::select(&["jsp", "xml", "class", "dat"][..]),
+    )
         .prop_map(|(d, n, e)| format!("{d}{n}.{e}"))
 }
 
@@ -30,7 +34,10 @@ fn app_spec() -> impl Strategy<Value = AppSpec> {
     (
         prop::collection::btree_map("[a-c]{1,2}", (any::<bool>(), files()), 1..4),
         prop::collection::btree_map(
-            (prop::sample::select(&["", "META-INF/", "lib/", "conf/"][..]), "[a-c]{1,2}")
+            (
+                prop::sample::select(&["", "META-INF/", "lib/", "conf/"][..]),
+                "[a-c]{1,2}",
+            )
                 .prop_map(|(d, n)| format!("{d}{n}.dat")),
             0u8..4,
             0..5,
@@ -39,7 +46,12 @@ fn app_spec() -> impl Strategy<Value = AppSpec> {
         .prop_map(|(mods, app_files)| AppSpec {
             modules: mods
                 .into_iter()
-                .map(|(name, (web, files))| (format!("{name}.{}", if web { "war" } else { "jar" }), (web, files)))
+                .map(|(name, (web, files))| {
+                    (
+                        format!("{name}.{}", if web { "war" } else { "jar" }),
+                        (web, files),
+                    )
+                })
                 .collect(),
             app_files,
         })
@@ -61,7 +73,10 @@ fn build_ear(spec: &AppSpec) -> Vec<u8> {
     xml.push_str("</application>");
     let mut ear = ZipBuilder::new().file("META-INF/application.xml", xml);
     for (uri, (_, files)) in &spec.modules {
-        let module = files.iter().fold(ZipBuilder::new(), |b, (p, t)| b.file(p, content(*t, p))).finish();
+        let module = files
+            .iter()
+            .fold(ZipBuilder::new(), |b, (p, t)| b.file(p, content(*t, p)))
+            .finish();
         ear = ear.file(uri, module);
     }
     for (p, t) in &spec.app_files {
@@ -75,16 +90,27 @@ fn build_ear(spec: &AppSpec) -> Vec<u8> {
 fn build_update(spec: &AppSpec, choices: &[u8], new_files: &[(usize, String)]) -> Vec<u8> {
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let mut deletes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut all: Vec<(String, String, u8)> = spec.app_files.iter().map(|(p, t)| (String::new(), p.clone(), *t)).collect();
+    let mut all: Vec<(String, String, u8)> = spec
+        .app_files
+        .iter()
+        .map(|(p, t)| (String::new(), p.clone(), *t))
+        .collect();
     for (uri, (_, files)) in &spec.modules {
         all.extend(files.iter().map(|(p, t)| (uri.clone(), p.clone(), *t)));
     }
     for (i, (scope, path, tag)) in all.iter().enumerate() {
-        let full = if scope.is_empty() { path.clone() } else { format!("{scope}/{path}") };
+        let full = if scope.is_empty() {
+            path.clone()
+        } else {
+            format!("{scope}/{path}")
+        };
         match choices.get(i).copied().unwrap_or(0) % 4 {
             1 => entries.push((full, content(*tag, path))),
             2 => entries.push((full, content(tag + 10, path))),
-            3 if path != "META-INF/application.xml" => deletes.entry(scope.clone()).or_default().push(regex::escape(path)),
+            3 if path != "META-INF/application.xml" => deletes
+                .entry(scope.clone())
+                .or_default()
+                .push(regex::escape(path)),
             _ => {}
         }
     }
@@ -106,7 +132,10 @@ fn build_update(spec: &AppSpec, choices: &[u8], new_files: &[(usize, String)]) -
     }
     entries.sort();
     entries.dedup_by(|a, b| a.0 == b.0);
-    let refs: Vec<(&str, &[u8])> = entries.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    let refs: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
     zip_of(&refs)
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-use super::{fail_point, parent_dir, rebuilt_modules, sync_dir, Action, ChangeSet};
+use super::{Action, ChangeSet, fail_point, parent_dir, rebuilt_modules, sync_dir};
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
 use crate::model::{Application, Storage};
@@ -35,7 +35,12 @@ struct Write1 {
     level: i64,
 }
 
-fn options(method: CompressionMethod, level: i64, size: u64, mode: Option<u32>) -> SimpleFileOptions {
+fn options(
+    method: CompressionMethod,
+    level: i64,
+    size: u64,
+    mode: Option<u32>,
+) -> SimpleFileOptions {
     let mut o = SimpleFileOptions::default()
         .compression_method(method)
         .last_modified_time(UtcTime::now().zip_time())
@@ -53,12 +58,18 @@ fn write_entry<W: Write + Seek>(
     opts: SimpleFileOptions,
     location: &str,
 ) -> Result<()> {
-    writer.start_file(name, opts).map_err(|e| Error::zip(location, e))?;
+    writer
+        .start_file(name, opts)
+        .map_err(|e| Error::zip(location, e))?;
     match content {
-        Content::Bytes(b) => writer.write_all(b).map_err(|e| Error::io("cannot write", location, e))?,
+        Content::Bytes(b) => writer
+            .write_all(b)
+            .map_err(|e| Error::io("cannot write", location, e))?,
         Content::File(f) => {
-            f.seek(SeekFrom::Start(0)).map_err(|e| Error::io("cannot read", location, e))?;
-            std::io::copy(&mut BufReader::new(f), writer).map_err(|e| Error::io("cannot write", location, e))?;
+            f.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io("cannot read", location, e))?;
+            std::io::copy(&mut BufReader::new(f), writer)
+                .map_err(|e| Error::io("cannot write", location, e))?;
         }
     }
     Ok(())
@@ -82,8 +93,13 @@ fn rewrite<R: Read + Seek, W: Write + Seek>(
     location: &str,
 ) -> Result<()> {
     for index in 0..source.len() {
-        let entry = source.by_index_raw(index).map_err(|e| Error::zip(location, e))?;
-        let name = entry.name().map_err(|e| Error::zip(location, e))?.into_owned();
+        let entry = source
+            .by_index_raw(index)
+            .map_err(|e| Error::zip(location, e))?;
+        let name = entry
+            .name()
+            .map_err(|e| Error::zip(location, e))?
+            .into_owned();
         if drop_prefixes.iter().any(|p| name.starts_with(p.as_str())) {
             continue;
         }
@@ -94,58 +110,112 @@ fn rewrite<R: Read + Seek, W: Write + Seek>(
                 let mode = entry.unix_mode();
                 drop(entry);
                 let size = content_len(&mut w.content);
-                let method = if method == CompressionMethod::Stored { method } else { CompressionMethod::Deflated };
-                write_entry(writer, &name, &mut w.content, options(method, w.level, size, mode), location)?;
+                let method = if method == CompressionMethod::Stored {
+                    method
+                } else {
+                    CompressionMethod::Deflated
+                };
+                write_entry(
+                    writer,
+                    &name,
+                    &mut w.content,
+                    options(method, w.level, size, mode),
+                    location,
+                )?;
             }
-            None => writer.raw_copy_file(entry).map_err(|e| Error::zip(format!("{location}!{name}"), e))?,
+            None => writer
+                .raw_copy_file(entry)
+                .map_err(|e| Error::zip(format!("{location}!{name}"), e))?,
         }
     }
     for (name, w) in changes {
         let Some(mut w) = w else { continue };
         let size = content_len(&mut w.content);
         let method = w.method.unwrap_or(CompressionMethod::Deflated);
-        write_entry(writer, &name, &mut w.content, options(method, w.level, size, None), location)?;
+        write_entry(
+            writer,
+            &name,
+            &mut w.content,
+            options(method, w.level, size, None),
+            location,
+        )?;
     }
     let comment: Box<[u8]> = source.comment().into();
     if !comment.is_empty() {
-        writer.set_raw_comment(comment).map_err(|e| Error::zip(location, e))?;
+        writer
+            .set_raw_comment(comment)
+            .map_err(|e| Error::zip(location, e))?;
     }
     Ok(())
 }
 
-fn file_changes(actions: &BTreeMap<EntryPath, Action>, prefix: &str) -> BTreeMap<String, Option<Write1>> {
+fn file_changes(
+    actions: &BTreeMap<EntryPath, Action>,
+    prefix: &str,
+) -> BTreeMap<String, Option<Write1>> {
     actions
         .iter()
         .map(|(rel, action)| {
-            let w = action.as_ref().map(|b| Write1 { content: Content::Bytes(b.clone()), method: None, level: FILE_LEVEL });
+            let w = action.as_ref().map(|b| Write1 {
+                content: Content::Bytes(b.clone()),
+                method: None,
+                level: FILE_LEVEL,
+            });
             (format!("{prefix}{rel}"), w)
         })
         .collect()
 }
 
 /// Rebuilds one nested module archive into a temporary file.
-pub(crate) fn rebuild_module(app: &Application, uri: &EntryPath, actions: &BTreeMap<EntryPath, Action>) -> Result<File> {
-    let (mut source, location) = app
-        .module_archive(uri)?
-        .ok_or_else(|| Error::refused(uri.to_string(), "internal error: module is not an archive"))?;
-    let out = tempfile::tempfile().map_err(|e| Error::io("cannot create a temporary file for", uri.as_str(), e))?;
+pub(crate) fn rebuild_module(
+    app: &Application,
+    uri: &EntryPath,
+    actions: &BTreeMap<EntryPath, Action>,
+) -> Result<File> {
+    let (mut source, location) = app.module_archive(uri)?.ok_or_else(|| {
+        Error::refused(uri.to_string(), "internal error: module is not an archive")
+    })?;
+    let out = tempfile::tempfile()
+        .map_err(|e| Error::io("cannot create a temporary file for", uri.as_str(), e))?;
     let mut writer = ZipWriter::new(BufWriter::new(out));
-    rewrite(&mut source, file_changes(actions, ""), &[], &mut writer, &location)?;
+    rewrite(
+        &mut source,
+        file_changes(actions, ""),
+        &[],
+        &mut writer,
+        &location,
+    )?;
     let buffered = writer.finish().map_err(|e| Error::zip(&location, e))?;
-    buffered.into_inner().map_err(|e| Error::io("cannot write", &location, e.into_error()))
+    buffered
+        .into_inner()
+        .map_err(|e| Error::io("cannot write", &location, e.into_error()))
 }
 
 /// Builds a new module archive from files (a module a full update creates).
 pub(crate) fn build_module(files: &BTreeMap<EntryPath, Action>, location: &str) -> Result<File> {
-    let out = tempfile::tempfile().map_err(|e| Error::io("cannot create a temporary file for", location, e))?;
+    let out = tempfile::tempfile()
+        .map_err(|e| Error::io("cannot create a temporary file for", location, e))?;
     let mut writer = ZipWriter::new(BufWriter::new(out));
     for (rel, bytes) in files {
         let Some(bytes) = bytes else { continue };
         let mut content = Content::Bytes(bytes.clone());
-        write_entry(&mut writer, rel.as_str(), &mut content, options(CompressionMethod::Deflated, FILE_LEVEL, bytes.len() as u64, None), location)?;
+        write_entry(
+            &mut writer,
+            rel.as_str(),
+            &mut content,
+            options(
+                CompressionMethod::Deflated,
+                FILE_LEVEL,
+                bytes.len() as u64,
+                None,
+            ),
+            location,
+        )?;
     }
     let buffered = writer.finish().map_err(|e| Error::zip(location, e))?;
-    buffered.into_inner().map_err(|e| Error::io("cannot write", location, e.into_error()))
+    buffered
+        .into_inner()
+        .map_err(|e| Error::io("cannot write", location, e.into_error()))
 }
 
 /// Rebuilds the touched nested modules, two at a time (both cores).
@@ -164,7 +234,10 @@ pub(crate) fn rebuild_all(app: &Application, set: &ChangeSet) -> Result<BTreeMap
             handles.into_iter().filter_map(|h| h.join().ok()).collect()
         });
         if results.len() != pair.len() {
-            return Err(Error::refused(app.path().display().to_string(), "a module rebuild thread panicked"));
+            return Err(Error::refused(
+                app.path().display().to_string(),
+                "a module rebuild thread panicked",
+            ));
         }
         for (uri, file) in results {
             out.insert(uri, file?);
@@ -182,25 +255,45 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
     for (uri, actions) in &set.module_files {
         match app.module(uri).map(|m| m.storage) {
             Some(Storage::Archive) => {
-                let file = rebuilt.remove(uri).ok_or_else(|| Error::refused(uri.to_string(), "internal error: module not rebuilt"))?;
+                let file = rebuilt.remove(uri).ok_or_else(|| {
+                    Error::refused(uri.to_string(), "internal error: module not rebuilt")
+                })?;
                 changes.insert(
                     uri.to_string(),
-                    Some(Write1 { content: Content::File(file), method: None, level: MODULE_LEVEL }),
+                    Some(Write1 {
+                        content: Content::File(file),
+                        method: None,
+                        level: MODULE_LEVEL,
+                    }),
                 );
             }
             Some(Storage::Directory) => changes.extend(file_changes(actions, &format!("{uri}/"))),
             // A module that a full update creates.
             Some(Storage::Missing) | None => {
                 let file = build_module(actions, &format!("{location}!{uri}"))?;
-                changes.insert(uri.to_string(), Some(Write1 { content: Content::File(file), method: None, level: MODULE_LEVEL }));
+                changes.insert(
+                    uri.to_string(),
+                    Some(Write1 {
+                        content: Content::File(file),
+                        method: None,
+                        level: MODULE_LEVEL,
+                    }),
+                );
             }
         }
     }
     for (uri, action) in &set.whole {
-        if app.module(uri).is_some_and(|m| m.storage == Storage::Directory) {
+        if app
+            .module(uri)
+            .is_some_and(|m| m.storage == Storage::Directory)
+        {
             drop_prefixes.push(format!("{uri}/"));
         }
-        let w = action.as_ref().map(|b| Write1 { content: Content::Bytes(b.clone()), method: None, level: MODULE_LEVEL });
+        let w = action.as_ref().map(|b| Write1 {
+            content: Content::Bytes(b.clone()),
+            method: None,
+            level: MODULE_LEVEL,
+        });
         changes.insert(uri.to_string(), w);
     }
     let dir = parent_dir(out);
@@ -212,16 +305,27 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
     if let Ok(meta) = std::fs::metadata(out) {
         let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
     }
-    let source_file = File::open(app.path()).map_err(|e| Error::io("cannot open", app.path(), e))?;
-    let mut source = ZipArchive::new(BufReader::new(source_file)).map_err(|e| Error::zip(&location, e))?;
-    let handle = tmp.as_file().try_clone().map_err(|e| Error::io("cannot write", tmp.path(), e))?;
+    let source_file =
+        File::open(app.path()).map_err(|e| Error::io("cannot open", app.path(), e))?;
+    let mut source =
+        ZipArchive::new(BufReader::new(source_file)).map_err(|e| Error::zip(&location, e))?;
+    let handle = tmp
+        .as_file()
+        .try_clone()
+        .map_err(|e| Error::io("cannot write", tmp.path(), e))?;
     let mut writer = ZipWriter::new(BufWriter::with_capacity(1 << 20, handle));
     rewrite(&mut source, changes, &drop_prefixes, &mut writer, &location)?;
-    let buffered = writer.finish().map_err(|e| Error::zip(tmp.path().display().to_string(), e))?;
-    let file = buffered.into_inner().map_err(|e| Error::io("cannot write", tmp.path(), e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io("cannot sync", tmp.path(), e))?;
+    let buffered = writer
+        .finish()
+        .map_err(|e| Error::zip(tmp.path().display().to_string(), e))?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| Error::io("cannot write", tmp.path(), e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot sync", tmp.path(), e))?;
     fail_point("archive-before-rename");
-    tmp.persist(out).map_err(|e| Error::io("cannot rename the new archive to", out, e.error))?;
+    tmp.persist(out)
+        .map_err(|e| Error::io("cannot rename the new archive to", out, e.error))?;
     fail_point("archive-after-rename");
     sync_dir(&dir)
 }

@@ -28,7 +28,9 @@ const AFTER_MODULES: [&str; 16] = [
 ];
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Inserts a `<module>` element for `uri` after the last existing one (or
@@ -44,8 +46,15 @@ pub(crate) fn register_module(
     kind: ModuleKind,
     context_root: Option<&str>,
 ) -> Result<Vec<u8>> {
-    let err = |message: String| Error::Descriptor { location: location.to_owned(), message };
-    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let err = |message: String| Error::Descriptor {
+        location: location.to_owned(),
+        message,
+    };
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let text = std::str::from_utf8(&bytes[bom..])
         .map_err(|_| err("cannot register the module: the descriptor is not UTF-8".into()))?;
     let mut reader = Reader::from_str(text);
@@ -78,7 +87,10 @@ pub(crate) fn register_module(
                 depth += 1;
             }
             Event::Empty(e) => {
-                if depth == 1 && first_after.is_none() && AFTER_MODULES.contains(&e.local_name().as_ref()) {
+                if depth == 1
+                    && first_after.is_none()
+                    && AFTER_MODULES.contains(&e.local_name().as_ref())
+                {
                     first_after = Some(before);
                 }
             }
@@ -96,15 +108,24 @@ pub(crate) fn register_module(
         }
     }
     let Some(root_end) = root_end else {
-        return Err(err("cannot register the module: no closing </application>".into()));
+        return Err(err(
+            "cannot register the module: no closing </application>".into()
+        ));
     };
     // The indentation of the line where modules start (or two spaces).
     let line_indent = |pos: usize| -> String {
         let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
-        text[line_start..pos].chars().take_while(|c| c.is_whitespace()).collect()
+        text[line_start..pos]
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .collect()
     };
     let indent = last_module_start.map_or_else(|| "  ".to_owned(), line_indent);
-    let indent = if indent.is_empty() { "  ".to_owned() } else { indent };
+    let indent = if indent.is_empty() {
+        "  ".to_owned()
+    } else {
+        indent
+    };
     let unit = if indent.contains('\t') { "\t" } else { "  " };
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let p = &prefix;
@@ -118,7 +139,9 @@ pub(crate) fn register_module(
         }
         ModuleKind::Ejb => format!("<{p}ejb>{}</{p}ejb>", escape(uri)),
         ModuleKind::Client => format!("<{p}java>{}</{p}java>", escape(uri)),
-        ModuleKind::Connector | ModuleKind::Sip => format!("<{p}connector>{}</{p}connector>", escape(uri)),
+        ModuleKind::Connector | ModuleKind::Sip => {
+            format!("<{p}connector>{}</{p}connector>", escape(uri))
+        }
     };
     let element = format!("<{p}module>{newline}{indent}{unit}{body}{newline}{indent}</{p}module>");
     let (at, insert) = match (last_module_end, first_after) {
@@ -139,7 +162,8 @@ mod tests {
     use crate::model::Descriptor;
 
     fn register(xml: &str, uri: &str, kind: ModuleKind, root: Option<&str>) -> String {
-        let out = register_module(xml.as_bytes(), "application.xml", uri, kind, root).unwrap_or_else(|e| panic!("{e}"));
+        let out = register_module(xml.as_bytes(), "application.xml", uri, kind, root)
+            .unwrap_or_else(|e| panic!("{e}"));
         String::from_utf8(out).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -153,7 +177,10 @@ mod tests {
         assert_eq!(d.modules[1].context_root.as_deref(), Some("/new"));
         // Removing the inserted text gives the original back.
         let inserted = out.len() - xml.len();
-        let pos = xml.find("</module>").map(|i| i + "</module>".len()).unwrap_or(0);
+        let pos = xml
+            .find("</module>")
+            .map(|i| i + "</module>".len())
+            .unwrap_or(0);
         assert_eq!(format!("{}{}", &out[..pos], &out[pos + inserted..]), xml);
         assert!(out.contains("\n    <module>\n        <web>\n"), "{out}");
     }
@@ -168,11 +195,23 @@ mod tests {
         assert_eq!(d.modules.len(), 1);
         assert!(out.find("<j2ee:module>") < out.find("<j2ee:library-directory>"));
         let err = register_module(b"<application/>", "x", "c.jar", ModuleKind::Client, None);
-        assert!(err.is_err(), "an empty root element is reported, not silently left alone");
+        assert!(
+            err.is_err(),
+            "an empty root element is reported, not silently left alone"
+        );
     }
 
     #[test]
     fn rejects_non_utf8() {
-        assert!(register_module(b"<application>\xff</application>", "x", "a.war", ModuleKind::Web, None).is_err());
+        assert!(
+            register_module(
+                b"<application>\xff</application>",
+                "x",
+                "a.war",
+                ModuleKind::Web,
+                None
+            )
+            .is_err()
+        );
     }
 }

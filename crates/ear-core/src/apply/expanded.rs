@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::archive::rebuild_module;
-use super::{ensure_parent, fail_point, sync_dir, Action, ChangeSet};
+use super::{Action, ChangeSet, ensure_parent, fail_point, sync_dir};
 use crate::error::{Error, Result};
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
@@ -65,7 +65,10 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
     for (uri, actions) in &set.module_files {
         match app.module(uri).map(|m| m.storage) {
             Some(Storage::Archive) => {
-                ops.insert(uri.to_string(), Some(Staged::File(rebuild_module(app, uri, actions)?)));
+                ops.insert(
+                    uri.to_string(),
+                    Some(Staged::File(rebuild_module(app, uri, actions)?)),
+                );
             }
             _ => {
                 for (rel, action) in actions {
@@ -77,9 +80,11 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
     for (uri, action) in &set.whole {
         let storage = app.module(uri).map(|m| m.storage);
         let old_files: Vec<EntryPath> = match storage {
-            Some(Storage::Directory) => {
-                app.scope_files(&Scope::Module(uri.clone()))?.into_iter().map(|(p, _)| p).collect()
-            }
+            Some(Storage::Directory) => app
+                .scope_files(&Scope::Module(uri.clone()))?
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect(),
             _ => Vec::new(),
         };
         match (action, storage) {
@@ -105,11 +110,12 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
                 }
                 for (rel, content) in files {
                     let full = format!("{uri}/{rel}");
-                    let old = app.read(&EntryPath::new(&full).map_err(|p| Error::UnsafePath {
-                        container: uri.to_string(),
-                        entry: full.clone(),
-                        problem: p,
-                    })?)?;
+                    let old =
+                        app.read(&EntryPath::new(&full).map_err(|p| Error::UnsafePath {
+                            container: uri.to_string(),
+                            entry: full.clone(),
+                            problem: p,
+                        })?)?;
                     if old.as_deref() != Some(content.as_slice()) {
                         ops.insert(full, Some(Staged::Bytes(content)));
                     }
@@ -122,13 +128,18 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
 
 /// The files of a module archive.
 fn unpack(archive: &[u8], location: &str) -> Result<BTreeMap<EntryPath, Vec<u8>>> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| Error::zip(location, e))?;
+    let mut zip =
+        zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| Error::zip(location, e))?;
     let (entries, _) = crate::source::index_entries(&zip, location)?;
     let mut out = BTreeMap::new();
     for (path, (index, _)) in entries {
-        let mut entry = zip.by_index(index).map_err(|e| Error::zip(format!("{location}!{path}"), e))?;
+        let mut entry = zip
+            .by_index(index)
+            .map_err(|e| Error::zip(format!("{location}!{path}"), e))?;
         let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes).map_err(|e| Error::io("cannot read", format!("{location}!{path}"), e))?;
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("cannot read", format!("{location}!{path}"), e))?;
         out.insert(path, bytes);
     }
     Ok(out)
@@ -137,10 +148,13 @@ fn unpack(archive: &[u8], location: &str) -> Result<BTreeMap<EntryPath, Vec<u8>>
 fn write_journal(dir: &Path, journal: &Journal) -> Result<()> {
     let path = dir.join(JOURNAL);
     let tmp = dir.join(format!("{JOURNAL}.tmp"));
-    let text = serde_json::to_vec_pretty(journal).map_err(|e| Error::io("cannot write", &path, e.into()))?;
+    let text = serde_json::to_vec_pretty(journal)
+        .map_err(|e| Error::io("cannot write", &path, e.into()))?;
     let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
-    f.write_all(&text).map_err(|e| Error::io("cannot write", &tmp, e))?;
-    f.sync_all().map_err(|e| Error::io("cannot sync", &tmp, e))?;
+    f.write_all(&text)
+        .map_err(|e| Error::io("cannot write", &tmp, e))?;
+    f.sync_all()
+        .map_err(|e| Error::io("cannot sync", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot write", &path, e))?;
     sync_dir(dir)
 }
@@ -149,15 +163,19 @@ fn stage(path: &Path, content: Staged) -> Result<()> {
     match content {
         Staged::Bytes(b) => {
             let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
-            f.write_all(&b).map_err(|e| Error::io("cannot write", path, e))?;
-            f.sync_all().map_err(|e| Error::io("cannot sync", path, e))?;
+            f.write_all(&b)
+                .map_err(|e| Error::io("cannot write", path, e))?;
+            f.sync_all()
+                .map_err(|e| Error::io("cannot sync", path, e))?;
         }
         Staged::File(mut src) => {
             use std::io::Seek;
-            src.seek(std::io::SeekFrom::Start(0)).map_err(|e| Error::io("cannot read", path, e))?;
+            src.seek(std::io::SeekFrom::Start(0))
+                .map_err(|e| Error::io("cannot read", path, e))?;
             let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
             std::io::copy(&mut src, &mut f).map_err(|e| Error::io("cannot write", path, e))?;
-            f.sync_all().map_err(|e| Error::io("cannot sync", path, e))?;
+            f.sync_all()
+                .map_err(|e| Error::io("cannot sync", path, e))?;
         }
     }
     Ok(())
@@ -169,13 +187,17 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
     let root = app.path().to_path_buf();
     let ops = disk_ops(app, set)?;
     if journal_dir.exists() {
-        std::fs::remove_dir_all(journal_dir).map_err(|e| Error::io("cannot remove", journal_dir, e))?;
+        std::fs::remove_dir_all(journal_dir)
+            .map_err(|e| Error::io("cannot remove", journal_dir, e))?;
     }
     let (new_dir, old_dir) = (journal_dir.join("new"), journal_dir.join("old"));
     for d in [&new_dir, &old_dir] {
         std::fs::create_dir_all(d).map_err(|e| Error::io("cannot create", d, e))?;
     }
-    let mut journal = Journal { state: State::Staging, ops: Vec::with_capacity(ops.len()) };
+    let mut journal = Journal {
+        state: State::Staging,
+        ops: Vec::with_capacity(ops.len()),
+    };
     write_journal(journal_dir, &journal)?;
     for (i, (target, content)) in ops.into_iter().enumerate() {
         let disk = root.join(&target);
@@ -190,7 +212,11 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
                 }
             }
         }
-        journal.ops.push(JournalOp { target, write, had_old });
+        journal.ops.push(JournalOp {
+            target,
+            write,
+            had_old,
+        });
     }
     sync_dir(&new_dir)?;
     fail_point("expanded-staged");
@@ -199,14 +225,16 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
     for (i, op) in journal.ops.iter().enumerate() {
         let disk = root.join(&op.target);
         if op.had_old {
-            std::fs::rename(&disk, old_dir.join(i.to_string())).map_err(|e| Error::io("cannot move aside", &disk, e))?;
+            std::fs::rename(&disk, old_dir.join(i.to_string()))
+                .map_err(|e| Error::io("cannot move aside", &disk, e))?;
         }
         if i == journal.ops.len() / 2 {
             fail_point("expanded-half-committed");
         }
         if op.write {
             ensure_parent(&disk)?;
-            std::fs::rename(new_dir.join(i.to_string()), &disk).map_err(|e| Error::io("cannot move into place", &disk, e))?;
+            std::fs::rename(new_dir.join(i.to_string()), &disk)
+                .map_err(|e| Error::io("cannot move into place", &disk, e))?;
         } else {
             remove_empty_parents(&disk, &root);
         }
@@ -254,7 +282,8 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
     let path = journal_dir.join(JOURNAL);
     if !path.exists() {
         if journal_dir.exists() {
-            std::fs::remove_dir_all(journal_dir).map_err(|e| Error::io("cannot remove", journal_dir, e))?;
+            std::fs::remove_dir_all(journal_dir)
+                .map_err(|e| Error::io("cannot remove", journal_dir, e))?;
             return Ok(Recovery::Discarded);
         }
         return Ok(Recovery::Clean);
@@ -262,13 +291,17 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
     let text = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
     let journal: Journal = serde_json::from_slice(&text).map_err(|e| Error::Refused {
         location: path.display().to_string(),
-        message: format!("the journal is unreadable ({e}); inspect {} by hand", journal_dir.display()),
+        message: format!(
+            "the journal is unreadable ({e}); inspect {} by hand",
+            journal_dir.display()
+        ),
     })?;
     let outcome = match journal.state {
         State::Staging => Recovery::Discarded,
         State::Committed => Recovery::Finished,
         State::Committing => {
-            let (new_dir, old_dir): (PathBuf, PathBuf) = (journal_dir.join("new"), journal_dir.join("old"));
+            let (new_dir, old_dir): (PathBuf, PathBuf) =
+                (journal_dir.join("new"), journal_dir.join("old"));
             for (i, op) in journal.ops.iter().enumerate().rev() {
                 let disk = root.join(&op.target);
                 let saved = old_dir.join(i.to_string());
@@ -276,10 +309,12 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
                 if op.had_old {
                     if saved.exists() {
                         ensure_parent(&disk)?;
-                        std::fs::rename(&saved, &disk).map_err(|e| Error::io("cannot restore", &disk, e))?;
+                        std::fs::rename(&saved, &disk)
+                            .map_err(|e| Error::io("cannot restore", &disk, e))?;
                     }
                 } else if op.write && !staged.exists() && disk.exists() {
-                    std::fs::remove_file(&disk).map_err(|e| Error::io("cannot remove", &disk, e))?;
+                    std::fs::remove_file(&disk)
+                        .map_err(|e| Error::io("cannot remove", &disk, e))?;
                     remove_empty_parents(&disk, root);
                 }
             }
@@ -312,7 +347,8 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
         if item.file_type().is_dir() {
             std::fs::create_dir_all(&target).map_err(|e| Error::io("cannot create", &target, e))?;
         } else if item.file_type().is_file() {
-            std::fs::copy(item.path(), &target).map_err(|e| Error::io("cannot copy to", &target, e))?;
+            std::fs::copy(item.path(), &target)
+                .map_err(|e| Error::io("cannot copy to", &target, e))?;
         }
     }
     for (target, content) in disk_ops(app, set)? {
@@ -328,6 +364,7 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
         }
     }
     let tmp_path = tmp.keep();
-    std::fs::rename(&tmp_path, out).map_err(|e| Error::io("cannot rename the new application to", out, e))?;
+    std::fs::rename(&tmp_path, out)
+        .map_err(|e| Error::io("cannot rename the new application to", out, e))?;
     sync_dir(&parent)
 }

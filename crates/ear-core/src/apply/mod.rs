@@ -3,13 +3,13 @@
 
 pub(crate) mod archive;
 pub(crate) mod descriptor_edit;
-pub(crate) mod expanded;
+pub mod expanded;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::model::{Application, Form, Scope, Storage, DESCRIPTOR_PATH};
+use crate::model::{Application, DESCRIPTOR_PATH, Form, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Op, Origin, Plan};
 use crate::update::{Payload, Update};
@@ -60,9 +60,15 @@ impl ChangeSet {
                 }
                 Scope::Module(uri) => {
                     let rel = change.path.strip_dir(uri).ok_or_else(|| {
-                        Error::refused(change.path.to_string(), "internal error: change outside its scope")
+                        Error::refused(
+                            change.path.to_string(),
+                            "internal error: change outside its scope",
+                        )
                     })?;
-                    set.module_files.entry(uri.clone()).or_default().insert(rel, bytes);
+                    set.module_files
+                        .entry(uri.clone())
+                        .or_default()
+                        .insert(rel, bytes);
                 }
             }
         }
@@ -83,11 +89,16 @@ impl ChangeSet {
     fn register_modules(&mut self, app: &Application, plan: &Plan) -> Result<()> {
         let descriptor = EntryPath::new(DESCRIPTOR_PATH).unwrap_or_else(|_| unreachable!());
         for change in plan.effective_changes() {
-            let Some(m) = change.module.as_ref().filter(|m| m.registers_in_descriptor) else { continue };
+            let Some(m) = change.module.as_ref().filter(|m| m.registers_in_descriptor) else {
+                continue;
+            };
             let current = match self.app.get(&descriptor) {
                 Some(Some(bytes)) => bytes.clone(),
                 _ => app.read(&descriptor)?.ok_or_else(|| {
-                    Error::refused(DESCRIPTOR_PATH, "the descriptor vanished while the update was being applied")
+                    Error::refused(
+                        DESCRIPTOR_PATH,
+                        "the descriptor vanished while the update was being applied",
+                    )
                 })?,
             };
             let location = format!("{}!{DESCRIPTOR_PATH}", app.path().display());
@@ -107,7 +118,12 @@ impl ChangeSet {
     pub fn bytes_written(&self) -> u64 {
         let len = |a: &Action| a.as_ref().map_or(0, |b| b.len() as u64);
         self.app.values().map(len).sum::<u64>()
-            + self.module_files.values().flat_map(BTreeMap::values).map(len).sum::<u64>()
+            + self
+                .module_files
+                .values()
+                .flat_map(BTreeMap::values)
+                .map(len)
+                .sum::<u64>()
             + self.whole.values().map(len).sum::<u64>()
     }
 }
@@ -117,10 +133,23 @@ fn read_origin(update: &Update, new_app: Option<&Application>, origin: &Origin) 
         (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.read(path, update.source()),
         (Origin::SourceFile, _) => update.read_source(),
         (Origin::NewApplication(path), _) => new_app
-            .ok_or_else(|| Error::refused(update.source().display().to_string(), "internal error: no new application"))?
+            .ok_or_else(|| {
+                Error::refused(
+                    update.source().display().to_string(),
+                    "internal error: no new application",
+                )
+            })?
             .read(path)?
-            .ok_or_else(|| Error::refused(format!("{}!{path}", update.source().display()), "the file vanished")),
-        _ => Err(Error::refused(update.source().display().to_string(), "internal error: no bytes for a change")),
+            .ok_or_else(|| {
+                Error::refused(
+                    format!("{}!{path}", update.source().display()),
+                    "the file vanished",
+                )
+            }),
+        _ => Err(Error::refused(
+            update.source().display().to_string(),
+            "internal error: no bytes for a change",
+        )),
     }
 }
 
@@ -135,7 +164,9 @@ pub(crate) fn write_application(
 ) -> Result<()> {
     match (app.form(), journal_dir) {
         (Form::Archive, _) => archive::write(app, set, out),
-        (Form::Expanded, Some(journal)) if out == app.path() => expanded::apply_in_place(app, set, journal),
+        (Form::Expanded, Some(journal)) if out == app.path() => {
+            expanded::apply_in_place(app, set, journal)
+        }
         (Form::Expanded, _) => expanded::write_copy(app, set, out),
     }
 }
@@ -144,7 +175,10 @@ pub(crate) fn write_application(
 pub(crate) fn rebuilt_modules(app: &Application, set: &ChangeSet) -> BTreeSet<EntryPath> {
     set.module_files
         .keys()
-        .filter(|uri| app.module(uri).is_some_and(|m| m.storage == Storage::Archive))
+        .filter(|uri| {
+            app.module(uri)
+                .is_some_and(|m| m.storage == Storage::Archive)
+        })
         .cloned()
         .collect()
 }
@@ -162,7 +196,9 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         let handle = std::fs::File::open(dir).map_err(|e| Error::io("cannot open", dir, e))?;
-        handle.sync_all().map_err(|e| Error::io("cannot sync", dir, e))?;
+        handle
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", dir, e))?;
     }
     #[cfg(not(unix))]
     let _ = dir;

@@ -408,9 +408,10 @@ impl Application {
     /// The nested archive of a module stored as an archive file, opened.
     pub(crate) fn module_archive(&self, uri: &EntryPath) -> Result<Option<(DynZip, String)>> {
         match self.module_data.get(uri) {
-            Some(ModuleData::Nested(raw)) => {
-                Ok(Some((self.source.open_nested(raw)?, self.source.location_of(&raw.path))))
-            }
+            Some(ModuleData::Nested(raw)) => Ok(Some((
+                self.source.open_nested(raw)?,
+                self.source.location_of(&raw.path),
+            ))),
             _ => Ok(None),
         }
     }

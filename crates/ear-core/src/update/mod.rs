@@ -18,7 +18,7 @@ use crate::source::EntryIndex;
 pub use delete_list::{DELETE_LIST_PATH, DeleteList, DeletePattern, escape_path};
 
 /// The kind of an update.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum UpdateKind {
