@@ -31,6 +31,88 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show what must restart; with --fail-on, exit 3 when that is too much.
     Impact(ImpactArgs),
+    /// Apply an update atomically: in place with history and an undo bundle,
+    /// or to a new file with -o.
+    Apply(ApplyArgs),
+    /// List the updates applied in place, newest last.
+    History(HistoryArgs),
+    /// Undo the newest applied update (or, with --to, every update after one).
+    Rollback(RollbackArgs),
+    /// Roll back an apply that was interrupted (a crash, kill -9, power loss).
+    /// Every other command does this first by itself.
+    Recover(RecoverArgs),
+}
+
+/// `earpatch apply`.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub update: UpdateArgs,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Write the updated application to OUT and leave APP untouched (no
+    /// history is kept). OUT is always written, even when nothing changes.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Plan and stop: print what would change and restart, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse unless the application's content digest is D (as printed by
+    /// inspect or plan), so one update can be rolled out to many nodes safely.
+    #[arg(long, value_name = "D")]
+    pub expect_digest: Option<String>,
+    /// Where history, undo bundles, logs and the lock are kept (default:
+    /// APP.earpatch beside APP).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// `earpatch history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The application.
+    pub app: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Where the state is kept (default: APP.earpatch).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// `earpatch rollback`.
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    /// The application.
+    pub app: PathBuf,
+    /// Roll back every update applied after ID (newest first), leaving ID applied.
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
+    /// Roll back even if the application changed outside earpatch since the
+    /// update (its digest differs from the recorded one).
+    #[arg(long)]
+    pub force: bool,
+    /// Print what the rollback would change and restart; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Where the state is kept (default: APP.earpatch).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// `earpatch recover`.
+#[derive(Debug, clap::Args)]
+pub struct RecoverArgs {
+    /// The application.
+    pub app: PathBuf,
+    /// Where the state is kept (default: APP.earpatch).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Output format.

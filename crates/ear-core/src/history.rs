@@ -622,10 +622,14 @@ fn apply_locked(
 
     let now = UtcTime::now();
     let records = state.records()?;
-    let mut id = format!("{}_{}", now.compact(), update_name(update));
+    let name = match rolls_back {
+        Some(_) => "rollback".to_owned(),
+        None => update_name(update),
+    };
+    let mut id = format!("{}_{name}", now.compact());
     let mut n = 2;
     while state.history().join(&id).exists() {
-        id = format!("{}_{}-{n}", now.compact(), update_name(update));
+        id = format!("{}_{name}-{n}", now.compact());
         n += 1;
     }
     let record_dir = state.history().join(&id);

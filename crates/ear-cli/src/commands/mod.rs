@@ -1,5 +1,7 @@
 //! One function per command.
 
+mod apply;
+mod history;
 mod impact;
 mod inspect;
 mod plan;
@@ -19,6 +21,10 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Inspect(args) => inspect::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Impact(args) => impact::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Rollback(args) => history::rollback(&args),
+        Command::Recover(args) => history::recover(&args),
     }
 }
 
