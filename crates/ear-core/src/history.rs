@@ -805,12 +805,12 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
         restored.push(&descriptor);
     }
     for path in restored {
-        let old = app.read(path)?.ok_or_else(|| {
-            Error::refused(
-                path.to_string(),
-                "cannot save the old bytes: the file vanished",
-            )
-        })?;
+        let old = match app.module(path) {
+            Some(_) => module_as_archive(app, path)?,
+            None => app.read(path)?.ok_or_else(|| {
+                Error::refused(path.to_string(), "cannot save the old bytes: the file vanished")
+            })?,
+        };
         writer
             .start_file(path.as_str(), opts)
             .map_err(|e| Error::zip(&location, e))?;
@@ -845,6 +845,23 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
     Ok(name.into())
 }
 
+/// A module's content as an archive: its own bytes when stored as one, else
+/// a zip of its files.
+fn module_as_archive(app: &Application, uri: &EntryPath) -> Result<Vec<u8>> {
+    if let Some(bytes) = app.read(uri)? {
+        return Ok(bytes);
+    }
+    let location = format!("{}!{uri}", app.path().display());
+    let opts = SimpleFileOptions::default().last_modified_time(UtcTime::now().zip_time());
+    let mut nested = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (rel, _) in app.scope_files(&Scope::Module(uri.clone()))? {
+        let bytes = app.read(&uri.join(&rel))?.unwrap_or_default();
+        nested.start_file(rel.as_str(), opts).map_err(|e| Error::zip(&location, e))?;
+        nested.write_all(&bytes).map_err(|e| Error::io("cannot write", &location, e))?;
+    }
+    Ok(nested.finish().map_err(|e| Error::zip(&location, e))?.into_inner())
+}
+
 fn path_str(s: &str) -> PathBuf {
     PathBuf::from(s)
 }
@@ -876,25 +893,10 @@ pub fn export_ear(app: &Application, out: &Path) -> Result<()> {
             .map_err(|e| Error::io("cannot write", out, e))?;
     }
     for module in app.modules() {
-        let scope = Scope::Module(module.uri.clone());
-        let files = app.scope_files(&scope)?;
-        if files.is_empty() && app.read(&module.uri)?.is_none() {
+        if module.storage == crate::model::Storage::Missing {
             continue;
         }
-        let mut nested = ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        for (rel, _) in files {
-            let bytes = app.read(&module.uri.join(&rel))?.unwrap_or_default();
-            nested
-                .start_file(rel.as_str(), opts)
-                .map_err(|e| Error::zip(&location, e))?;
-            nested
-                .write_all(&bytes)
-                .map_err(|e| Error::io("cannot write", out, e))?;
-        }
-        let bytes = nested
-            .finish()
-            .map_err(|e| Error::zip(&location, e))?
-            .into_inner();
+        let bytes = module_as_archive(app, &module.uri)?;
         writer
             .start_file(module.uri.as_str(), opts)
             .map_err(|e| Error::zip(&location, e))?;

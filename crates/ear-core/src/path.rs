@@ -41,6 +41,8 @@ impl fmt::Display for PathProblem {
     }
 }
 
+impl std::error::Error for PathProblem {}
+
 /// A relative, `/`-separated path inside an application or a module.
 ///
 /// Every path that enters `ear-core` from an archive, a directory, a
