@@ -808,7 +808,10 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
         let old = match app.module(path) {
             Some(_) => module_as_archive(app, path)?,
             None => app.read(path)?.ok_or_else(|| {
-                Error::refused(path.to_string(), "cannot save the old bytes: the file vanished")
+                Error::refused(
+                    path.to_string(),
+                    "cannot save the old bytes: the file vanished",
+                )
             })?,
         };
         writer
@@ -856,10 +859,17 @@ fn module_as_archive(app: &Application, uri: &EntryPath) -> Result<Vec<u8>> {
     let mut nested = ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (rel, _) in app.scope_files(&Scope::Module(uri.clone()))? {
         let bytes = app.read(&uri.join(&rel))?.unwrap_or_default();
-        nested.start_file(rel.as_str(), opts).map_err(|e| Error::zip(&location, e))?;
-        nested.write_all(&bytes).map_err(|e| Error::io("cannot write", &location, e))?;
+        nested
+            .start_file(rel.as_str(), opts)
+            .map_err(|e| Error::zip(&location, e))?;
+        nested
+            .write_all(&bytes)
+            .map_err(|e| Error::io("cannot write", &location, e))?;
     }
-    Ok(nested.finish().map_err(|e| Error::zip(&location, e))?.into_inner())
+    Ok(nested
+        .finish()
+        .map_err(|e| Error::zip(&location, e))?
+        .into_inner())
 }
 
 fn path_str(s: &str) -> PathBuf {

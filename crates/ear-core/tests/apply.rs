@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ear_core::history::{apply, history, rollback, ApplyOptions, Outcome, RollbackOptions, Status};
+use ear_core::history::{ApplyOptions, Outcome, RollbackOptions, Status, apply, history, rollback};
 use ear_core::{Application, Digest, Op, Update};
-use ear_fixtures::{sample, zip_of, Method, ZipBuilder};
+use ear_fixtures::{Method, ZipBuilder, sample, zip_of};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -23,7 +23,12 @@ fn forms(ear_bytes: &[u8], modules: &[&str]) -> Result<Forms, Box<dyn std::error
     let expanded = dir.path().join("app");
     ear_fixtures::write_expanded(ear_bytes, &expanded, modules)?;
     let root = dir.path().to_path_buf();
-    Ok(Forms { _dir: dir, ear, expanded, root })
+    Ok(Forms {
+        _dir: dir,
+        ear,
+        expanded,
+        root,
+    })
 }
 
 fn digest(path: &Path) -> Result<Digest, Box<dyn std::error::Error>> {
@@ -32,7 +37,10 @@ fn digest(path: &Path) -> Result<Digest, Box<dyn std::error::Error>> {
 
 /// Applies `update` to both forms in place, checks they end equal, equal to
 /// the predicted digest, and that rollback restores the original.
-fn apply_both(f: &Forms, make: &dyn Fn() -> ear_core::Result<Update>) -> Result<Digest, Box<dyn std::error::Error>> {
+fn apply_both(
+    f: &Forms,
+    make: &dyn Fn() -> ear_core::Result<Update>,
+) -> Result<Digest, Box<dyn std::error::Error>> {
     let before = digest(&f.ear)?;
     assert_eq!(before, digest(&f.expanded)?);
     let mut after = Vec::new();
@@ -40,11 +48,20 @@ fn apply_both(f: &Forms, make: &dyn Fn() -> ear_core::Result<Update>) -> Result<
         let report = apply(app, &make()?, &ApplyOptions::default())?;
         assert_eq!(report.outcome, Outcome::Applied, "{}", app.display());
         let now = digest(app)?;
-        assert_eq!(Some(now), report.digest_after, "the predicted digest is the real one ({})", app.display());
+        assert_eq!(
+            Some(now),
+            report.digest_after,
+            "the predicted digest is the real one ({})",
+            app.display()
+        );
         // Planning the same update again finds nothing to do.
         let again = apply(app, &make()?, &ApplyOptions::default())?;
         assert_eq!(again.outcome, Outcome::UpToDate);
-        assert!(again.plan.changes.iter().all(|c| c.op == Op::Unchanged), "{:?}", again.plan.changes);
+        assert!(
+            again.plan.changes.iter().all(|c| c.op == Op::Unchanged),
+            "{:?}",
+            again.plan.changes
+        );
         after.push(now);
     }
     assert_eq!(after[0], after[1], "both forms end with the same content");
@@ -54,7 +71,10 @@ fn apply_both(f: &Forms, make: &dyn Fn() -> ear_core::Result<Update>) -> Result<
         assert_eq!(digest(app)?, before, "rollback restores {}", app.display());
         let records = history(app, None)?;
         assert_eq!(records[0].status, Status::RolledBack);
-        assert_eq!(records[1].rolls_back.as_deref(), Some(records[0].id.as_str()));
+        assert_eq!(
+            records[1].rolls_back.as_deref(),
+            Some(records[0].id.as_str())
+        );
     }
     Ok(after[0])
 }
@@ -71,7 +91,10 @@ fn partial_update_sample() -> TestResult {
 
 #[test]
 fn worked_example() -> TestResult {
-    let f = forms(&sample::worked_example_ear(), &sample::WORKED_EXAMPLE_MODULES)?;
+    let f = forms(
+        &sample::worked_example_ear(),
+        &sample::WORKED_EXAMPLE_MODULES,
+    )?;
     let zip = f.root.join("u.zip");
     std::fs::write(&zip, sample::worked_example_zip())?;
     apply_both(&f, &|| Update::partial(&zip))?;
@@ -94,21 +117,46 @@ fn file_update() -> TestResult {
 fn module_updates_replace_and_add() -> TestResult {
     let f = forms(&sample::shop_ear(), &sample::SHOP_MODULES)?;
     let war = f.root.join("catalog.war");
-    std::fs::write(&war, zip_of(&[("WEB-INF/web.xml", b"<web-app/>"), ("catalog/new.jsp", b"new")]))?;
+    std::fs::write(
+        &war,
+        zip_of(&[
+            ("WEB-INF/web.xml", b"<web-app/>"),
+            ("catalog/new.jsp", b"new"),
+        ]),
+    )?;
     apply_both(&f, &|| Update::module(&war, "catalog.war"))?;
     let new = f.root.join("reports.war");
-    std::fs::write(&new, zip_of(&[("WEB-INF/web.xml", b"<web-app/>"), ("index.jsp", b"reports")]))?;
+    std::fs::write(
+        &new,
+        zip_of(&[
+            ("WEB-INF/web.xml", b"<web-app/>"),
+            ("index.jsp", b"reports"),
+        ]),
+    )?;
     let before = digest(&f.ear)?;
     for app in [&f.ear, &f.expanded] {
-        let report = apply(app, &Update::module(&new, "reports.war")?.context_root("/reports"), &ApplyOptions::default())?;
+        let report = apply(
+            app,
+            &Update::module(&new, "reports.war")?.context_root("/reports"),
+            &ApplyOptions::default(),
+        )?;
         assert_eq!(report.outcome, Outcome::Applied);
         let opened = Application::open(app)?;
-        let m = opened.module(&ear_core::EntryPath::new("reports.war")?).ok_or("module not registered")?;
+        let m = opened
+            .module(&ear_core::EntryPath::new("reports.war")?)
+            .ok_or("module not registered")?;
         assert_eq!(m.context_root.as_deref(), Some("/reports"));
         assert!(m.declared);
-        let xml = String::from_utf8(opened.read(&ear_core::EntryPath::new("META-INF/application.xml")?)?.ok_or("dd")?)?;
+        let xml = String::from_utf8(
+            opened
+                .read(&ear_core::EntryPath::new("META-INF/application.xml")?)?
+                .ok_or("dd")?,
+        )?;
         assert!(xml.contains("<web-uri>reports.war</web-uri>"), "{xml}");
-        assert!(xml.contains("<!-- the customer-facing store -->"), "the rest of the descriptor is kept");
+        assert!(
+            xml.contains("<!-- the customer-facing store -->"),
+            "the rest of the descriptor is kept"
+        );
         rollback(app, &RollbackOptions::default())?;
         assert_eq!(digest(app)?, before);
     }
@@ -126,7 +174,11 @@ fn full_update_both_ways() -> TestResult {
         .finish();
     std::fs::write(&other, &other_bytes)?;
     let after = apply_both(&f, &|| Update::full(&other))?;
-    assert_eq!(after, digest(&other)?, "a full update makes the application equal to the new one");
+    assert_eq!(
+        after,
+        digest(&other)?,
+        "a full update makes the application equal to the new one"
+    );
     Ok(())
 }
 
@@ -136,12 +188,23 @@ fn output_leaves_the_application_untouched() -> TestResult {
     let zip = f.root.join("fix.zip");
     std::fs::write(&zip, sample::shop_fix_zip())?;
     let out = f.root.join("out.ear");
-    let report = apply(&f.ear, &Update::partial(&zip)?, &ApplyOptions::default().output(&out))?;
+    let report = apply(
+        &f.ear,
+        &Update::partial(&zip)?,
+        &ApplyOptions::default().output(&out),
+    )?;
     assert_eq!(std::fs::read(&f.ear)?, sample::shop_ear());
     assert_eq!(Some(digest(&out)?), report.digest_after);
-    assert!(!f.root.join("app.ear.earpatch").exists(), "no history for -o");
+    assert!(
+        !f.root.join("app.ear.earpatch").exists(),
+        "no history for -o"
+    );
     let out_dir = f.root.join("out-dir");
-    let report = apply(&f.expanded, &Update::partial(&zip)?, &ApplyOptions::default().output(&out_dir))?;
+    let report = apply(
+        &f.expanded,
+        &Update::partial(&zip)?,
+        &ApplyOptions::default().output(&out_dir),
+    )?;
     assert_eq!(Some(digest(&out_dir)?), report.digest_after);
     assert_eq!(digest(&f.expanded)?, digest(&f.ear)?);
     Ok(())
@@ -152,24 +215,56 @@ fn unchanged_entries_are_copied_raw() -> TestResult {
     let f = forms(&sample::shop_ear(), &sample::SHOP_MODULES)?;
     let file = f.root.join("x.jsp");
     std::fs::write(&file, b"x")?;
-    apply(&f.ear, &Update::file(&file, "storefront.war/x.jsp")?, &ApplyOptions::default())?;
+    apply(
+        &f.ear,
+        &Update::file(&file, "storefront.war/x.jsp")?,
+        &ApplyOptions::default(),
+    )?;
     let old = zip::ZipArchive::new(std::io::Cursor::new(sample::shop_ear()))?;
     let mut new = zip::ZipArchive::new(std::fs::File::open(&f.ear)?)?;
     let mut old = old;
-    let names: Vec<String> = old.file_names().filter_map(Result::ok).map(|n| n.into_owned()).collect();
-    let new_names: Vec<String> = new.file_names().filter_map(Result::ok).map(|n| n.into_owned()).collect();
+    let names: Vec<String> = old
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect();
+    let new_names: Vec<String> = new
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect();
     assert_eq!(names, new_names, "entry order is kept");
     for name in &names {
         let a = old.by_name(name)?;
-        let (a_crc, a_method, a_time, a_csize, a_mode) = (a.crc32(), a.compression(), a.last_modified(), a.compressed_size(), a.unix_mode());
+        let (a_crc, a_method, a_time, a_csize, a_mode) = (
+            a.crc32(),
+            a.compression(),
+            a.last_modified(),
+            a.compressed_size(),
+            a.unix_mode(),
+        );
         drop(a);
         let b = new.by_name(name)?;
         if name == "storefront.war" {
             assert_ne!(b.crc32(), a_crc);
-            assert_eq!(b.compression(), a_method, "a rebuilt module keeps its compression method");
+            assert_eq!(
+                b.compression(),
+                a_method,
+                "a rebuilt module keeps its compression method"
+            );
             continue;
         }
-        assert_eq!((b.crc32(), b.compression(), b.last_modified(), b.compressed_size(), b.unix_mode()), (a_crc, a_method, a_time, a_csize, a_mode), "{name}");
+        assert_eq!(
+            (
+                b.crc32(),
+                b.compression(),
+                b.last_modified(),
+                b.compressed_size(),
+                b.unix_mode()
+            ),
+            (a_crc, a_method, a_time, a_csize, a_mode),
+            "{name}"
+        );
     }
     // Inside the rebuilt module too, unchanged entries keep their metadata.
     let mut a = zip::ZipArchive::new(std::io::Cursor::new(inner(&mut old)?))?;
@@ -185,7 +280,9 @@ fn unchanged_entries_are_copied_raw() -> TestResult {
     Ok(())
 }
 
-fn inner<R: std::io::Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+fn inner<R: std::io::Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let mut e = zip.by_name("storefront.war")?;
     let mut v = Vec::new();
     std::io::Read::read_to_end(&mut e, &mut v)?;
@@ -200,18 +297,51 @@ fn preconditions_refuse_and_write_nothing() -> TestResult {
     for app in [&f.ear, &f.expanded] {
         let before = digest(app)?;
         let wrong: Digest = format!("sha256:{}", "0".repeat(64)).parse()?;
-        let err = apply(app, &Update::partial(&zip)?, &ApplyOptions::default().expect_digest(wrong)).err().ok_or("applied")?;
+        let err = apply(
+            app,
+            &Update::partial(&zip)?,
+            &ApplyOptions::default().expect_digest(wrong),
+        )
+        .err()
+        .ok_or("applied")?;
         assert!(err.to_string().contains("does not match"), "{err}");
-        let err = apply(app, &Update::partial(&zip)?, &ApplyOptions::default().available_space(100)).err().ok_or("applied")?;
-        assert!(err.to_string().contains("not enough free space") && err.to_string().contains("100 are free"), "{err}");
-        let err = apply(app, &Update::partial(&zip)?, &ApplyOptions::default().dry_run(true).strict(true));
+        let err = apply(
+            app,
+            &Update::partial(&zip)?,
+            &ApplyOptions::default().available_space(100),
+        )
+        .err()
+        .ok_or("applied")?;
+        assert!(
+            err.to_string().contains("not enough free space")
+                && err.to_string().contains("100 are free"),
+            "{err}"
+        );
+        let err = apply(
+            app,
+            &Update::partial(&zip)?,
+            &ApplyOptions::default().dry_run(true).strict(true),
+        );
         assert!(err.is_ok(), "the sample plan has no warnings");
         assert_eq!(digest(app)?, before);
-        assert!(history(app, None)?.is_empty(), "refused applies leave no record");
-        let ok = apply(app, &Update::partial(&zip)?, &ApplyOptions::default().expect_digest(before))?;
+        assert!(
+            history(app, None)?.is_empty(),
+            "refused applies leave no record"
+        );
+        let ok = apply(
+            app,
+            &Update::partial(&zip)?,
+            &ApplyOptions::default().expect_digest(before),
+        )?;
         assert_eq!(ok.outcome, Outcome::Applied);
     }
-    assert_eq!(std::fs::read_dir(&f.root)?.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count(), 0);
+    assert_eq!(
+        std::fs::read_dir(&f.root)?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count(),
+        0
+    );
     Ok(())
 }
 
@@ -221,10 +351,22 @@ fn rollback_refuses_drift_unless_forced() -> TestResult {
     let zip = f.root.join("fix.zip");
     std::fs::write(&zip, sample::shop_fix_zip())?;
     let before = digest(&f.expanded)?;
-    apply(&f.expanded, &Update::partial(&zip)?, &ApplyOptions::default())?;
-    std::fs::write(f.expanded.join("storefront.war/hotfix.jsp"), b"hot deployed")?;
-    let err = rollback(&f.expanded, &RollbackOptions::default()).err().ok_or("rolled back")?;
-    assert!(err.to_string().contains("changed outside earpatch"), "{err}");
+    apply(
+        &f.expanded,
+        &Update::partial(&zip)?,
+        &ApplyOptions::default(),
+    )?;
+    std::fs::write(
+        f.expanded.join("storefront.war/hotfix.jsp"),
+        b"hot deployed",
+    )?;
+    let err = rollback(&f.expanded, &RollbackOptions::default())
+        .err()
+        .ok_or("rolled back")?;
+    assert!(
+        err.to_string().contains("changed outside earpatch"),
+        "{err}"
+    );
     rollback(&f.expanded, &RollbackOptions::default().force(true))?;
     // The hot-deployed file is not part of the undo: it stays.
     assert!(f.expanded.join("storefront.war/hotfix.jsp").exists());
@@ -236,9 +378,16 @@ fn rollback_refuses_drift_unless_forced() -> TestResult {
 #[test]
 fn rollback_to_rolls_back_everything_after() -> TestResult {
     let f = forms(&sample::shop_ear(), &sample::SHOP_MODULES)?;
-    let (a, b, c) = (f.root.join("a.zip"), f.root.join("b.zip"), f.root.join("c.zip"));
+    let (a, b, c) = (
+        f.root.join("a.zip"),
+        f.root.join("b.zip"),
+        f.root.join("c.zip"),
+    );
     std::fs::write(&a, zip_of(&[("storefront.war/a.html", b"a")]))?;
-    std::fs::write(&b, zip_of(&[("storefront.war/a.html", b"b"), ("config/b.dat", b"b")]))?;
+    std::fs::write(
+        &b,
+        zip_of(&[("storefront.war/a.html", b"b"), ("config/b.dat", b"b")]),
+    )?;
     std::fs::write(&c, zip_of(&[("catalog.war/c.html", b"c")]))?;
     let d0 = digest(&f.ear)?;
     apply(&f.ear, &Update::partial(&a)?, &ApplyOptions::default())?;
@@ -251,9 +400,13 @@ fn rollback_to_rolls_back_everything_after() -> TestResult {
     assert_eq!(digest(&f.ear)?, d1);
     rollback(&f.ear, &RollbackOptions::default())?;
     assert_eq!(digest(&f.ear)?, d0);
-    let err = rollback(&f.ear, &RollbackOptions::default()).err().ok_or("nothing left")?;
+    let err = rollback(&f.ear, &RollbackOptions::default())
+        .err()
+        .ok_or("nothing left")?;
     assert!(err.to_string().contains("nothing to roll back"), "{err}");
-    let unknown = rollback(&f.ear, &RollbackOptions::default().to("20000101_000000_x")).err().ok_or("unknown id")?;
+    let unknown = rollback(&f.ear, &RollbackOptions::default().to("20000101_000000_x"))
+        .err()
+        .ok_or("unknown id")?;
     assert!(unknown.to_string().contains("no such update"), "{unknown}");
     Ok(())
 }
@@ -267,7 +420,17 @@ fn modules_stored_in_either_way_are_rebuilt_the_same() -> TestResult {
         .finish();
     let f = forms(&ear, &["w.war"])?;
     let zip = f.root.join("u.zip");
-    std::fs::write(&zip, zip_of(&[("w.war/index.jsp", b"new"), ("META-INF/ibm-partialapp-delete.props", b"nothing\n"), ("w.war/META-INF/ibm-partialapp-delete.props", b"WEB-INF/web\\.xml\n")]))?;
+    std::fs::write(
+        &zip,
+        zip_of(&[
+            ("w.war/index.jsp", b"new"),
+            ("META-INF/ibm-partialapp-delete.props", b"nothing\n"),
+            (
+                "w.war/META-INF/ibm-partialapp-delete.props",
+                b"WEB-INF/web\\.xml\n",
+            ),
+        ]),
+    )?;
     apply_both(&f, &|| Update::partial(&zip))?;
     Ok(())
 }

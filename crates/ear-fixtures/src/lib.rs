@@ -6,6 +6,7 @@
 
 #![allow(clippy::missing_panics_doc)]
 
+pub mod random;
 pub mod sample;
 
 use std::io::{Cursor, Write};

@@ -185,6 +185,11 @@ fn stage(path: &Path, content: Staged) -> Result<()> {
 /// (which must not hold an unfinished journal: call [`recover`] first).
 pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &Path) -> Result<()> {
     let root = app.path().to_path_buf();
+    let module_roots: Vec<PathBuf> = app
+        .modules()
+        .iter()
+        .map(|m| root.join(m.uri.as_str()))
+        .collect();
     let ops = disk_ops(app, set)?;
     if journal_dir.exists() {
         std::fs::remove_dir_all(journal_dir)
@@ -235,8 +240,11 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
             ensure_parent(&disk)?;
             std::fs::rename(new_dir.join(i.to_string()), &disk)
                 .map_err(|e| Error::io("cannot move into place", &disk, e))?;
+        } else if !removes_module(set, &op.target) {
+            // A module's own directory stays even when its last file goes.
+            remove_empty_parents(&disk, &root, &module_roots);
         } else {
-            remove_empty_parents(&disk, &root);
+            remove_empty_parents(&disk, &root, &[]);
         }
     }
     for op in &journal.ops {
@@ -253,10 +261,26 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
     Ok(())
 }
 
-fn remove_empty_parents(file: &Path, root: &Path) {
+/// Whether `target` (a path from the root) lies in a module the change set removes.
+fn removes_module(set: &ChangeSet, target: &str) -> bool {
+    set.whole.iter().any(|(uri, action)| {
+        action.is_none()
+            && target
+                .strip_prefix(uri.as_str())
+                .is_some_and(|r| r.starts_with('/'))
+    })
+}
+
+/// Removes the directories of `file` that became empty, up to `root`, never
+/// one of `keep`.
+fn remove_empty_parents(file: &Path, root: &Path, keep: &[PathBuf]) {
     let mut dir = file.parent();
     while let Some(d) = dir {
-        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
+        if d == root
+            || !d.starts_with(root)
+            || keep.iter().any(|k| k == d)
+            || std::fs::remove_dir(d).is_err()
+        {
             break;
         }
         dir = d.parent();
@@ -315,7 +339,7 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
                 } else if op.write && !staged.exists() && disk.exists() {
                     std::fs::remove_file(&disk)
                         .map_err(|e| Error::io("cannot remove", &disk, e))?;
-                    remove_empty_parents(&disk, root);
+                    remove_empty_parents(&disk, root, &[]);
                 }
             }
             sync_dir(root)?;
