@@ -38,6 +38,10 @@ pub enum Command {
     History(HistoryArgs),
     /// Undo the newest applied update (or, with --to, every update after one).
     Rollback(RollbackArgs),
+    /// Write the minimal partial update that turns OLD into NEW, and show what
+    /// applying it to OLD changes and restarts (also: what changed on a node
+    /// outside earpatch).
+    Diff(DiffArgs),
     /// Roll back an apply that was interrupted (a crash, kill -9, power loss).
     /// Every other command does this first by itself.
     Recover(RecoverArgs),
@@ -67,6 +71,23 @@ pub struct ApplyArgs {
     /// APP.earpatch beside APP).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// `earpatch diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old version: an `.ear` or an expanded directory.
+    pub old: PathBuf,
+    /// The new version: an `.ear` or an expanded directory.
+    pub new: PathBuf,
+    /// Where to write the partial update (a .zip).
+    #[arg(short = 'o', long = "output", value_name = "UPDATE.zip")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `earpatch history`.

@@ -377,46 +377,32 @@ pub fn apply(app_path: &Path, update: &Update, options: &ApplyOptions) -> Result
     }
 }
 
-fn apply_to_output(
-    app_path: &Path,
-    update: &Update,
-    options: &ApplyOptions,
-    out: &Path,
-) -> Result<ApplyReport> {
+fn apply_to_output(app_path: &Path, update: &Update, options: &ApplyOptions, out: &Path) -> Result<ApplyReport> {
     let app = Application::open(app_path)?;
-    let inventory = app.inventory()?;
-    let digest = inventory.digest();
-    check_expected(app_path, digest, options)?;
+    // Without history the digest is needed only to check --expect-digest:
+    // computing it reads every file, so it is skipped otherwise.
+    let inventory = match options.expect_digest {
+        Some(_) => Some(app.inventory()?),
+        None => None,
+    };
+    if let Some(inv) = &inventory {
+        check_expected(app_path, inv.digest(), options)?;
+    }
     let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
-    plan.application.digest = Some(digest);
+    plan.application.digest = inventory.as_ref().map(Inventory::digest);
     check_strict(&plan, options)?;
     if options.dry_run {
-        return Ok(ApplyReport {
-            plan,
-            outcome: Outcome::DryRun,
-            output: out.to_path_buf(),
-            record: None,
-            digest_after: None,
-            recovered: None,
-        });
+        return Ok(ApplyReport { plan, outcome: Outcome::DryRun, output: out.to_path_buf(), record: None, digest_after: None, recovered: None });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
     check_space(&app, &set, 0, options, out)?;
-    let after = predict_digest(&app, &inventory, &set)?;
-    apply::write_application(&app, &set, out, None)?;
-    let outcome = if plan.is_noop() {
-        Outcome::UpToDate
-    } else {
-        Outcome::Applied
+    let after = match &inventory {
+        Some(inv) => Some(predict_digest(&app, inv, &set)?),
+        None => None,
     };
-    Ok(ApplyReport {
-        plan,
-        outcome,
-        output: out.to_path_buf(),
-        record: None,
-        digest_after: Some(after),
-        recovered: None,
-    })
+    apply::write_application(&app, &set, out, None)?;
+    let outcome = if plan.is_noop() { Outcome::UpToDate } else { Outcome::Applied };
+    Ok(ApplyReport { plan, outcome, output: out.to_path_buf(), record: None, digest_after: after, recovered: None })
 }
 
 fn check_expected(app_path: &Path, digest: Digest, options: &ApplyOptions) -> Result<()> {
@@ -849,13 +835,13 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
 }
 
 /// A module's content as an archive: its own bytes when stored as one, else
-/// a zip of its files.
-fn module_as_archive(app: &Application, uri: &EntryPath) -> Result<Vec<u8>> {
+/// a zip of its files (deterministic: sorted, fixed timestamps).
+pub(crate) fn module_as_archive(app: &Application, uri: &EntryPath) -> Result<Vec<u8>> {
     if let Some(bytes) = app.read(uri)? {
         return Ok(bytes);
     }
     let location = format!("{}!{uri}", app.path().display());
-    let opts = SimpleFileOptions::default().last_modified_time(UtcTime::now().zip_time());
+    let opts = SimpleFileOptions::default().last_modified_time(zip::DateTime::default()).unix_permissions(0o644);
     let mut nested = ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (rel, _) in app.scope_files(&Scope::Module(uri.clone()))? {
         let bytes = app.read(&uri.join(&rel))?.unwrap_or_default();

@@ -33,6 +33,7 @@
 
 pub(crate) mod apply;
 pub mod clock;
+pub mod diff;
 pub mod error;
 pub mod history;
 pub mod impact;

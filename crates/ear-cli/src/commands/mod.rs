@@ -1,6 +1,7 @@
 //! One function per command.
 
 mod apply;
+mod diff;
 mod history;
 mod impact;
 mod inspect;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Plan(args) => plan::run(&args),
         Command::Impact(args) => impact::run(&args),
         Command::Apply(args) => apply::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::History(args) => history::run(&args),
         Command::Rollback(args) => history::rollback(&args),
         Command::Recover(args) => history::recover(&args),

@@ -1,0 +1,151 @@
+//! The minimal partial update that turns one version of an application into
+//! another (`earpatch diff`), and drift detection (spec §1–§3).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use zip::write::SimpleFileOptions;
+use zip::{DateTime, ZipWriter};
+
+use crate::error::{Error, Result};
+use crate::impact::Effect;
+use crate::model::{Application, Scope, Storage};
+use crate::path::EntryPath;
+use crate::plan::{Plan, PlanOptions};
+use crate::update::{escape_path, Update, DELETE_LIST_PATH};
+
+/// What [`diff`] wrote and what applying it to the old version does.
+#[derive(Debug, Clone)]
+pub struct DiffReport {
+    /// The partial update written.
+    pub output: PathBuf,
+    /// Entries of the update (files and whole modules), delete lists excluded.
+    pub entries: usize,
+    /// Files deleted through delete lists.
+    pub deletions: usize,
+    /// The plan of applying the update to the old version.
+    pub plan: Plan,
+    /// The effect of shipping the new version as a full update instead (F1).
+    pub full_update_effect: Effect,
+}
+
+/// One file of a scope, with its hash.
+type Files = BTreeMap<EntryPath, [u8; 32]>;
+
+fn scope_files(inv: &crate::model::Inventory, scope: &Scope) -> Files {
+    inv.scope(scope).map(|s| s.files.iter().map(|f| (f.path.clone(), f.sha256)).collect()).unwrap_or_default()
+}
+
+/// Writes to `out` the minimal partial update that turns `old` into `new`:
+/// changed and added files at their full paths, removed files in a delete list
+/// of their scope (each path regex-escaped), new modules whole. The zip is
+/// deterministic: sorted entries, fixed timestamps.
+///
+/// ```
+/// # fn main() -> ear_core::Result<()> {
+/// # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
+/// # let old = dir.path().join("old.ear");
+/// # std::fs::write(&old, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: old.clone(), source: e })?;
+/// use ear_core::{diff::diff, Application, PlanOptions};
+/// let report = diff(&Application::open(&old)?, &Application::open(&old)?, &dir.path().join("u.zip"), &PlanOptions::default())?;
+/// assert_eq!(report.entries, 0);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// A module of `old` is missing from `new` (that needs a full update), or
+/// reading and writing fail.
+pub fn diff(old: &Application, new: &Application, out: &Path, options: &PlanOptions) -> Result<DiffReport> {
+    let (old_inv, new_inv) = (old.inventory()?, new.inventory()?);
+    let present = |app: &Application| -> BTreeSet<EntryPath> {
+        app.modules().iter().filter(|m| m.storage != Storage::Missing).map(|m| m.uri.clone()).collect()
+    };
+    let (old_modules, new_modules) = (present(old), present(new));
+    if let Some(gone) = old_modules.difference(&new_modules).next() {
+        return Err(Error::Refused {
+            location: new.path().display().to_string(),
+            message: format!(
+                "module {gone} of {} is not in {}; a partial update never removes a module, so ship the new \
+                 version as a full update (impact: restart-application, rule F1)",
+                old.path().display(),
+                new.path().display()
+            ),
+        });
+    }
+    let mut entries: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut delete_lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut scopes = vec![Scope::Application];
+    scopes.extend(new_modules.iter().filter(|m| old_modules.contains(*m)).map(|m| Scope::Module(m.clone())));
+    for scope in &scopes {
+        let (before, after) = (scope_files(&old_inv, scope), scope_files(&new_inv, scope));
+        for (rel, sha) in &after {
+            if before.get(rel) == Some(sha) {
+                continue;
+            }
+            if scope == &Scope::Application && new_modules.contains(rel) {
+                continue; // shipped whole below
+            }
+            let full = scope.full_path(rel);
+            if rel.as_str() == DELETE_LIST_PATH {
+                return Err(Error::Refused {
+                    location: format!("{}!{full}", new.path().display()),
+                    message: "the new version contains a file named like a delete list; a partial update would \
+                              consume it instead of shipping it, so use a full update"
+                        .into(),
+                });
+            }
+            let bytes = new.read(&full)?.ok_or_else(|| Error::refused(full.to_string(), "the file vanished"))?;
+            entries.insert(full.to_string(), bytes);
+        }
+        for rel in before.keys().filter(|r| !after.contains_key(*r)) {
+            delete_lists.entry(scope.as_str().to_owned()).or_default().push(escape_path(rel.as_str()));
+        }
+    }
+    for uri in new_modules.difference(&old_modules) {
+        entries.insert(uri.to_string(), crate::history::module_as_archive(new, uri)?);
+    }
+    write_zip(out, &entries, &delete_lists)?;
+    let deletions = delete_lists.values().map(Vec::len).sum();
+    let update = Update::partial(out)?;
+    let mut plan = Plan::new(old, &update, &options.digest(false))?;
+    plan.application.digest = options.digest.then(|| old_inv.digest());
+    let full_update_effect =
+        if old_inv.digest() == new_inv.digest() { Effect::None } else { Effect::RestartApplication };
+    Ok(DiffReport { output: out.to_path_buf(), entries: entries.len(), deletions, plan, full_update_effect })
+}
+
+fn fixed_options() -> SimpleFileOptions {
+    SimpleFileOptions::default().last_modified_time(DateTime::default()).unix_permissions(0o644)
+}
+
+fn write_zip(out: &Path, entries: &BTreeMap<String, Vec<u8>>, delete_lists: &BTreeMap<String, Vec<String>>) -> Result<()> {
+    let dir = crate::apply::parent_dir(out);
+    let tmp = tempfile::Builder::new()
+        .prefix(".earpatch-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
+    let location = out.display().to_string();
+    let handle = tmp.as_file().try_clone().map_err(|e| Error::io("cannot write", &location, e))?;
+    let mut zip = ZipWriter::new(BufWriter::new(handle));
+    let mut all: BTreeMap<String, Vec<u8>> = entries.clone();
+    for (scope, lines) in delete_lists {
+        let name = if scope.is_empty() { DELETE_LIST_PATH.to_owned() } else { format!("{scope}/{DELETE_LIST_PATH}") };
+        let mut text = String::from("# files of this scope that the new version no longer has\n");
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        all.insert(name, text.into_bytes());
+    }
+    for (name, bytes) in &all {
+        zip.start_file(name.as_str(), fixed_options()).map_err(|e| Error::zip(&location, e))?;
+        zip.write_all(bytes).map_err(|e| Error::io("cannot write", &location, e))?;
+    }
+    let buffered = zip.finish().map_err(|e| Error::zip(&location, e))?;
+    let file = buffered.into_inner().map_err(|e| Error::io("cannot write", &location, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io("cannot sync", &location, e))?;
+    tmp.persist(out).map_err(|e| Error::io("cannot write", out, e.error))?;
+    Ok(())
+}
