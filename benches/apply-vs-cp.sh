@@ -73,7 +73,7 @@ expanded() { # reset the expanded copy (not timed), then apply in place through 
 }
 
 for i in $(seq "$rounds"); do
-    measure cp cp "$ear" "$work/copy.ear"
+    measure cp cp --reflink=never "$ear" "$work/copy.ear"
     measure "apply-o" "$earpatch" apply "$ear" "$update" -o "$work/out.ear"
     measure "plan" "$earpatch" plan "$ear" "$update" --no-digest
     in_place

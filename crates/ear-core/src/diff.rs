@@ -13,7 +13,7 @@ use crate::impact::Effect;
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Plan, PlanOptions};
-use crate::update::{escape_path, Update, DELETE_LIST_PATH};
+use crate::update::{DELETE_LIST_PATH, Update, escape_path};
 
 /// What [`diff`] wrote and what applying it to the old version does.
 #[derive(Debug, Clone)]
@@ -34,7 +34,9 @@ pub struct DiffReport {
 type Files = BTreeMap<EntryPath, [u8; 32]>;
 
 fn scope_files(inv: &crate::model::Inventory, scope: &Scope) -> Files {
-    inv.scope(scope).map(|s| s.files.iter().map(|f| (f.path.clone(), f.sha256)).collect()).unwrap_or_default()
+    inv.scope(scope)
+        .map(|s| s.files.iter().map(|f| (f.path.clone(), f.sha256)).collect())
+        .unwrap_or_default()
 }
 
 /// Writes to `out` the minimal partial update that turns `old` into `new`:
@@ -56,10 +58,19 @@ fn scope_files(inv: &crate::model::Inventory, scope: &Scope) -> Files {
 /// # Errors
 /// A module of `old` is missing from `new` (that needs a full update), or
 /// reading and writing fail.
-pub fn diff(old: &Application, new: &Application, out: &Path, options: &PlanOptions) -> Result<DiffReport> {
+pub fn diff(
+    old: &Application,
+    new: &Application,
+    out: &Path,
+    options: &PlanOptions,
+) -> Result<DiffReport> {
     let (old_inv, new_inv) = (old.inventory()?, new.inventory()?);
     let present = |app: &Application| -> BTreeSet<EntryPath> {
-        app.modules().iter().filter(|m| m.storage != Storage::Missing).map(|m| m.uri.clone()).collect()
+        app.modules()
+            .iter()
+            .filter(|m| m.storage != Storage::Missing)
+            .map(|m| m.uri.clone())
+            .collect()
     };
     let (old_modules, new_modules) = (present(old), present(new));
     if let Some(gone) = old_modules.difference(&new_modules).next() {
@@ -76,7 +87,12 @@ pub fn diff(old: &Application, new: &Application, out: &Path, options: &PlanOpti
     let mut entries: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut delete_lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut scopes = vec![Scope::Application];
-    scopes.extend(new_modules.iter().filter(|m| old_modules.contains(*m)).map(|m| Scope::Module(m.clone())));
+    scopes.extend(
+        new_modules
+            .iter()
+            .filter(|m| old_modules.contains(*m))
+            .map(|m| Scope::Module(m.clone())),
+    );
     for scope in &scopes {
         let (before, after) = (scope_files(&old_inv, scope), scope_files(&new_inv, scope));
         for (rel, sha) in &after {
@@ -95,31 +111,54 @@ pub fn diff(old: &Application, new: &Application, out: &Path, options: &PlanOpti
                         .into(),
                 });
             }
-            let bytes = new.read(&full)?.ok_or_else(|| Error::refused(full.to_string(), "the file vanished"))?;
+            let bytes = new
+                .read(&full)?
+                .ok_or_else(|| Error::refused(full.to_string(), "the file vanished"))?;
             entries.insert(full.to_string(), bytes);
         }
         for rel in before.keys().filter(|r| !after.contains_key(*r)) {
-            delete_lists.entry(scope.as_str().to_owned()).or_default().push(escape_path(rel.as_str()));
+            delete_lists
+                .entry(scope.as_str().to_owned())
+                .or_default()
+                .push(escape_path(rel.as_str()));
         }
     }
     for uri in new_modules.difference(&old_modules) {
-        entries.insert(uri.to_string(), crate::history::module_as_archive(new, uri)?);
+        entries.insert(
+            uri.to_string(),
+            crate::history::module_as_archive(new, uri)?,
+        );
     }
     write_zip(out, &entries, &delete_lists)?;
     let deletions = delete_lists.values().map(Vec::len).sum();
     let update = Update::partial(out)?;
     let mut plan = Plan::new(old, &update, &options.digest(false))?;
     plan.application.digest = options.digest.then(|| old_inv.digest());
-    let full_update_effect =
-        if old_inv.digest() == new_inv.digest() { Effect::None } else { Effect::RestartApplication };
-    Ok(DiffReport { output: out.to_path_buf(), entries: entries.len(), deletions, plan, full_update_effect })
+    let full_update_effect = if old_inv.digest() == new_inv.digest() {
+        Effect::None
+    } else {
+        Effect::RestartApplication
+    };
+    Ok(DiffReport {
+        output: out.to_path_buf(),
+        entries: entries.len(),
+        deletions,
+        plan,
+        full_update_effect,
+    })
 }
 
 fn fixed_options() -> SimpleFileOptions {
-    SimpleFileOptions::default().last_modified_time(DateTime::default()).unix_permissions(0o644)
+    SimpleFileOptions::default()
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644)
 }
 
-fn write_zip(out: &Path, entries: &BTreeMap<String, Vec<u8>>, delete_lists: &BTreeMap<String, Vec<String>>) -> Result<()> {
+fn write_zip(
+    out: &Path,
+    entries: &BTreeMap<String, Vec<u8>>,
+    delete_lists: &BTreeMap<String, Vec<String>>,
+) -> Result<()> {
     let dir = crate::apply::parent_dir(out);
     let tmp = tempfile::Builder::new()
         .prefix(".earpatch-")
@@ -127,11 +166,18 @@ fn write_zip(out: &Path, entries: &BTreeMap<String, Vec<u8>>, delete_lists: &BTr
         .tempfile_in(&dir)
         .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
     let location = out.display().to_string();
-    let handle = tmp.as_file().try_clone().map_err(|e| Error::io("cannot write", &location, e))?;
+    let handle = tmp
+        .as_file()
+        .try_clone()
+        .map_err(|e| Error::io("cannot write", &location, e))?;
     let mut zip = ZipWriter::new(BufWriter::new(handle));
     let mut all: BTreeMap<String, Vec<u8>> = entries.clone();
     for (scope, lines) in delete_lists {
-        let name = if scope.is_empty() { DELETE_LIST_PATH.to_owned() } else { format!("{scope}/{DELETE_LIST_PATH}") };
+        let name = if scope.is_empty() {
+            DELETE_LIST_PATH.to_owned()
+        } else {
+            format!("{scope}/{DELETE_LIST_PATH}")
+        };
         let mut text = String::from("# files of this scope that the new version no longer has\n");
         for l in lines {
             text.push_str(l);
@@ -140,12 +186,18 @@ fn write_zip(out: &Path, entries: &BTreeMap<String, Vec<u8>>, delete_lists: &BTr
         all.insert(name, text.into_bytes());
     }
     for (name, bytes) in &all {
-        zip.start_file(name.as_str(), fixed_options()).map_err(|e| Error::zip(&location, e))?;
-        zip.write_all(bytes).map_err(|e| Error::io("cannot write", &location, e))?;
+        zip.start_file(name.as_str(), fixed_options())
+            .map_err(|e| Error::zip(&location, e))?;
+        zip.write_all(bytes)
+            .map_err(|e| Error::io("cannot write", &location, e))?;
     }
     let buffered = zip.finish().map_err(|e| Error::zip(&location, e))?;
-    let file = buffered.into_inner().map_err(|e| Error::io("cannot write", &location, e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io("cannot sync", &location, e))?;
-    tmp.persist(out).map_err(|e| Error::io("cannot write", out, e.error))?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| Error::io("cannot write", &location, e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot sync", &location, e))?;
+    tmp.persist(out)
+        .map_err(|e| Error::io("cannot write", out, e.error))?;
     Ok(())
 }

@@ -377,7 +377,12 @@ pub fn apply(app_path: &Path, update: &Update, options: &ApplyOptions) -> Result
     }
 }
 
-fn apply_to_output(app_path: &Path, update: &Update, options: &ApplyOptions, out: &Path) -> Result<ApplyReport> {
+fn apply_to_output(
+    app_path: &Path,
+    update: &Update,
+    options: &ApplyOptions,
+    out: &Path,
+) -> Result<ApplyReport> {
     let app = Application::open(app_path)?;
     // Without history the digest is needed only to check --expect-digest:
     // computing it reads every file, so it is skipped otherwise.
@@ -392,7 +397,14 @@ fn apply_to_output(app_path: &Path, update: &Update, options: &ApplyOptions, out
     plan.application.digest = inventory.as_ref().map(Inventory::digest);
     check_strict(&plan, options)?;
     if options.dry_run {
-        return Ok(ApplyReport { plan, outcome: Outcome::DryRun, output: out.to_path_buf(), record: None, digest_after: None, recovered: None });
+        return Ok(ApplyReport {
+            plan,
+            outcome: Outcome::DryRun,
+            output: out.to_path_buf(),
+            record: None,
+            digest_after: None,
+            recovered: None,
+        });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
     check_space(&app, &set, 0, options, out)?;
@@ -401,8 +413,19 @@ fn apply_to_output(app_path: &Path, update: &Update, options: &ApplyOptions, out
         None => None,
     };
     apply::write_application(&app, &set, out, None)?;
-    let outcome = if plan.is_noop() { Outcome::UpToDate } else { Outcome::Applied };
-    Ok(ApplyReport { plan, outcome, output: out.to_path_buf(), record: None, digest_after: after, recovered: None })
+    let outcome = if plan.is_noop() {
+        Outcome::UpToDate
+    } else {
+        Outcome::Applied
+    };
+    Ok(ApplyReport {
+        plan,
+        outcome,
+        output: out.to_path_buf(),
+        record: None,
+        digest_after: after,
+        recovered: None,
+    })
 }
 
 fn check_expected(app_path: &Path, digest: Digest, options: &ApplyOptions) -> Result<()> {
@@ -841,7 +864,9 @@ pub(crate) fn module_as_archive(app: &Application, uri: &EntryPath) -> Result<Ve
         return Ok(bytes);
     }
     let location = format!("{}!{uri}", app.path().display());
-    let opts = SimpleFileOptions::default().last_modified_time(zip::DateTime::default()).unix_permissions(0o644);
+    let opts = SimpleFileOptions::default()
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
     let mut nested = ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (rel, _) in app.scope_files(&Scope::Module(uri.clone()))? {
         let bytes = app.read(&uri.join(&rel))?.unwrap_or_default();

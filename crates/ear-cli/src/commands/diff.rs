@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use ear_core::{Application, Effect, PlanOptions};
 
-use super::{settings_from, CommandResult};
+use super::{CommandResult, settings_from};
 use crate::cli::{DiffArgs, Format};
 use crate::render::{plural, report};
 
@@ -12,12 +12,20 @@ pub fn run(args: &DiffArgs) -> CommandResult {
     let settings = settings_from(&args.settings)?;
     let old = Application::open(&args.old)?;
     let new = Application::open(&args.new)?;
-    let result = ear_core::diff::diff(&old, &new, &args.output, &PlanOptions::default().settings(settings))?;
+    let result = ear_core::diff::diff(
+        &old,
+        &new,
+        &args.output,
+        &PlanOptions::default().settings(settings),
+    )?;
     let full = match result.full_update_effect {
         Effect::None => "nothing (the versions have the same content)",
         _ => "restart the application (F1)",
     };
-    let comparison = format!("as a full update: {full}; as this partial update: {}", report::verdict(&result.plan));
+    let comparison = format!(
+        "as a full update: {full}; as this partial update: {}",
+        report::verdict(&result.plan)
+    );
     let written = format!(
         "wrote {} ({}, {} by delete lists)",
         result.output.display(),
@@ -28,19 +36,31 @@ pub fn run(args: &DiffArgs) -> CommandResult {
         Format::Json => {
             let mut v = serde_json::to_value(&result.plan)?;
             if let Some(obj) = v.as_object_mut() {
-                obj.insert("full_update_effect".into(), serde_json::to_value(result.full_update_effect)?);
-                obj.insert("output".into(), serde_json::Value::String(result.output.display().to_string()));
+                obj.insert(
+                    "full_update_effect".into(),
+                    serde_json::to_value(result.full_update_effect)?,
+                );
+                obj.insert(
+                    "output".into(),
+                    serde_json::Value::String(result.output.display().to_string()),
+                );
                 obj.insert("entries".into(), result.entries.into());
                 obj.insert("deletions".into(), result.deletions.into());
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         Format::Markdown => {
-            print!("{}", report::render(&result.plan, Format::Markdown, report::Detail::Changes)?);
+            print!(
+                "{}",
+                report::render(&result.plan, Format::Markdown, report::Detail::Changes)?
+            );
             println!("\n{comparison}\n\n{written}");
         }
         Format::Text => {
-            print!("{}", report::render(&result.plan, Format::Text, report::Detail::Changes)?);
+            print!(
+                "{}",
+                report::render(&result.plan, Format::Text, report::Detail::Changes)?
+            );
             println!("\n{comparison}\n{written}");
         }
     }
