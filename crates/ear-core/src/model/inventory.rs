@@ -177,9 +177,41 @@ impl Application {
         let mut warnings = Vec::new();
         let mut app_scope = self.hash_scope(&Scope::Application, &mut warnings)?;
         let mut scopes = Vec::with_capacity(self.modules.len() + 1);
-        for module in &self.modules {
+        // Modules are hashed on two threads (inflating and hashing dominate).
+        let hashed: Vec<(Result<ScopeInventory>, Vec<Warning>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..2)
+                .map(|worker| {
+                    s.spawn(move || {
+                        self.modules
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| i % 2 == worker)
+                            .map(|(i, m)| {
+                                let mut w = Vec::new();
+                                (i, self.hash_scope(&Scope::Module(m.uri.clone()), &mut w), w)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all: Vec<_> = workers
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect();
+            all.sort_by_key(|(i, _, _)| *i);
+            all.into_iter().map(|(_, r, w)| (r, w)).collect()
+        });
+        if hashed.len() != self.modules.len() {
+            return Err(Error::io(
+                "cannot read",
+                self.path(),
+                std::io::Error::other("a hashing thread panicked"),
+            ));
+        }
+        for (module, (result, module_warnings)) in self.modules.iter().zip(hashed) {
+            warnings.extend(module_warnings);
             let scope = Scope::Module(module.uri.clone());
-            match self.hash_scope(&scope, &mut warnings) {
+            match result {
                 Ok(inv) => scopes.push(inv),
                 Err(err) => {
                     let Some(ModuleData::Nested(raw)) = self.module_data.get(&module.uri) else {

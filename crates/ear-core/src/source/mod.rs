@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use walkdir::WalkDir;
 use zip::ZipArchive;
@@ -65,7 +65,8 @@ pub(crate) enum Source {
     /// An `.ear` file.
     Archive {
         path: PathBuf,
-        zip: Mutex<ZipArchive<BufReader<File>>>,
+        /// Cloned per read (cheap: shared metadata and file), so reads run in parallel.
+        zip: ZipArchive<SharedFile>,
         /// Every file entry of the archive, by name.
         entries: EntryIndex,
         duplicates: Vec<String>,
@@ -92,13 +93,13 @@ impl Source {
             });
         }
         let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
-        let zip = ZipArchive::new(BufReader::new(file))
+        let zip = ZipArchive::new(SharedFile::new(file))
             .map_err(|e| Error::zip(path.display().to_string(), e))?;
         let container = path.display().to_string();
         let (entries, duplicates) = index_entries(&zip, &container)?;
         Ok(Source::Archive {
             path: path.to_path_buf(),
-            zip: Mutex::new(zip),
+            zip,
             entries,
             duplicates,
         })
@@ -215,9 +216,7 @@ impl Source {
     ) -> Result<T> {
         match (&file.locator, self) {
             (Locator::Zip(index), Source::Archive { path, zip, .. }) => {
-                let mut zip = zip
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut zip = zip.clone();
                 let mut entry = zip
                     .by_index(*index)
                     .map_err(|e| Error::zip(format!("{}!{}", path.display(), file.path), e))?;
@@ -375,4 +374,48 @@ fn walk_dir(
         // Symbolic links and special files are not part of an application.
     }
     Ok(())
+}
+
+/// A file read by position (`pread`), so that clones share one handle and
+/// each keeps its own offset: independent readers of one archive, no lock.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedFile {
+    file: Arc<File>,
+    pos: u64,
+    len: u64,
+}
+
+impl SharedFile {
+    fn new(file: File) -> SharedFile {
+        let len = file.metadata().map_or(0, |m| m.len());
+        SharedFile {
+            file: Arc::new(file),
+            pos: 0,
+            len,
+        }
+    }
+}
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SharedFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
 }
