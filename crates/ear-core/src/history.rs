@@ -828,7 +828,7 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
             .map_err(|e| Error::zip(&location, e))?;
         writer
             .write_all(&old)
-            .map_err(|e| Error::io("cannot write", &path_str(&location), e))?;
+            .map_err(|e| Error::io("cannot write", path_str(&location), e))?;
     }
     for (scope, lines) in delete_lists {
         let name = if scope.is_empty() {
@@ -846,7 +846,7 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
         }
         writer
             .write_all(text.as_bytes())
-            .map_err(|e| Error::io("cannot write", &path_str(&location), e))?;
+            .map_err(|e| Error::io("cannot write", path_str(&location), e))?;
     }
     let buffered = writer.finish().map_err(|e| Error::zip(&location, e))?;
     let file = buffered
@@ -999,8 +999,7 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
         }
         None => records
             .iter()
-            .filter(undoable)
-            .last()
+            .rfind(undoable)
             .cloned()
             .into_iter()
             .collect(),
@@ -1036,11 +1035,11 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
             ..ApplyOptions::default()
         };
         let report = apply_locked(app_path, &update, &apply_options, &state, Some(&target.id))?;
-        if report.outcome == Outcome::Applied || report.outcome == Outcome::UpToDate {
-            if !options.dry_run {
-                target.status = Status::RolledBack;
-                state.write_record(&target)?;
-            }
+        if (report.outcome == Outcome::Applied || report.outcome == Outcome::UpToDate)
+            && !options.dry_run
+        {
+            target.status = Status::RolledBack;
+            state.write_record(&target)?;
         }
         reports.push(report);
     }

@@ -86,13 +86,12 @@ pub(crate) fn register_module(
                 }
                 depth += 1;
             }
-            Event::Empty(e) => {
+            Event::Empty(e)
                 if depth == 1
                     && first_after.is_none()
-                    && AFTER_MODULES.contains(&e.local_name().as_ref())
-                {
-                    first_after = Some(before);
-                }
+                    && AFTER_MODULES.contains(&e.local_name().as_ref()) =>
+            {
+                first_after = Some(before);
             }
             Event::End(e) => {
                 depth = depth.saturating_sub(1);

@@ -211,10 +211,8 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
         if let Some(content) = content {
             let staged = new_dir.join(i.to_string());
             stage(&staged, content)?;
-            if had_old {
-                if let Ok(meta) = std::fs::metadata(&disk) {
-                    let _ = std::fs::set_permissions(&staged, meta.permissions());
-                }
+            if had_old && let Ok(meta) = std::fs::metadata(&disk) {
+                let _ = std::fs::set_permissions(&staged, meta.permissions());
             }
         }
         journal.ops.push(JournalOp {
@@ -248,10 +246,10 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
         }
     }
     for op in &journal.ops {
-        if let Some(parent) = root.join(&op.target).parent() {
-            if parent.is_dir() {
-                sync_dir(parent)?;
-            }
+        if let Some(parent) = root.join(&op.target).parent()
+            && parent.is_dir()
+        {
+            sync_dir(parent)?;
         }
     }
     fail_point("expanded-before-committed");
