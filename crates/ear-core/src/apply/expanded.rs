@@ -285,7 +285,7 @@ fn remove_empty_parents(file: &Path, root: &Path, keep: &[PathBuf]) {
     }
 }
 
-/// What [`recover`] found.
+/// What recovering an interrupted apply found (see [`crate::history::recover`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
     /// No unfinished journal.
