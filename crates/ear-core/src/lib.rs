@@ -8,24 +8,43 @@
 //! way, and [`Application::digest`] gives a content digest that does not
 //! depend on the form or on zip metadata.
 //!
+//! Modules: [`model`] (applications, modules, the digest), [`update`] (the
+//! four update kinds and delete lists), [`plan`] and [`impact`] (changes and
+//! the restart rules), [`history`] (apply, undo bundles, rollback, recovery),
+//! [`diff`] (the minimal update between two versions).
+//!
 //! The library never prints and never exits: every problem is an [`Error`]
 //! naming the file, entry or line concerned, or a [`Warning`].
+//!
+//! Plan an update, with deployment settings, and read the impact and the
+//! reason for each change, then apply it in place with history:
 //!
 //! ```
 //! # fn main() -> ear_core::Result<()> {
 //! # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
 //! # let ear = dir.path().join("shop.ear");
+//! # let zip = dir.path().join("shop-fix.zip");
 //! # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
-//! use ear_core::{Application, Scope};
+//! # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
+//! use ear_core::history::{apply, ApplyOptions, Outcome};
+//! use ear_core::{Application, ClassLoaderPolicy, Effect, Plan, PlanOptions, Rule, Settings, Update};
 //!
-//! let app = Application::open(&ear)?;
-//! for module in app.modules() {
-//!     println!("{} {} {:?}", module.kind, module.uri, module.context_root);
+//! let app = Application::open(&ear)?; // an .ear or an expanded directory
+//! let update = Update::infer(&zip)?; // a .zip is a partial update
+//! let settings = Settings::default().classloader_policy(ClassLoaderPolicy::Multiple);
+//! let plan = Plan::new(&app, &update, &PlanOptions::default().settings(settings))?;
+//!
+//! assert_eq!(plan.impact.effect, Effect::RestartApplication);
+//! for change in plan.effective_changes() {
+//!     // e.g. "replace lib/util.jar: P2 restart-application"
+//!     println!("{} {}: {:?} {}", change.op, change.path, change.rule, change.effect);
 //! }
-//! let inventory = app.inventory()?;
-//! let files: usize = inventory.scopes.iter().map(|s| s.files.len()).sum();
-//! assert!(files > 0);
-//! assert!(inventory.scope(&Scope::Application).is_some());
+//! let util = plan.changes.iter().find(|c| c.path.as_str() == "lib/util.jar");
+//! assert_eq!(util.and_then(|c| c.rule), Some(Rule::P2));
+//!
+//! drop(app);
+//! let report = apply(&ear, &update, &ApplyOptions::default())?;
+//! assert_eq!(report.outcome, Outcome::Applied);
 //! # Ok(()) }
 //! ```
 
