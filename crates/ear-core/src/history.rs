@@ -75,10 +75,7 @@ impl StateDir {
     }
 
     fn create(&self) -> Result<()> {
-        for d in [self.root.clone(), self.history(), self.root.join("logs")] {
-            std::fs::create_dir_all(&d).map_err(|e| Error::io("cannot create", &d, e))?;
-        }
-        Ok(())
+        std::fs::create_dir_all(&self.root).map_err(|e| Error::io("cannot create", &self.root, e))
     }
 
     /// Takes the one-writer lock, or fails at once naming the holder's pid.
@@ -169,6 +166,7 @@ impl StateDir {
     }
 
     fn log(&self, name: &str, lines: &[String]) {
+        let _ = std::fs::create_dir_all(self.root.join("logs"));
         let path = self.root.join("logs").join(format!("{name}.log"));
         if let Ok(mut f) = File::create(path) {
             for l in lines {
@@ -368,11 +366,24 @@ pub fn apply(app_path: &Path, update: &Update, options: &ApplyOptions) -> Result
         Some(out) if out != app_path => apply_to_output(app_path, update, options, out),
         _ => {
             let state = StateDir::for_app(app_path, options.state_dir.as_deref());
-            let _lock = state.lock(app_path)?;
-            let recovered = settle(app_path, &state)?;
-            let mut report = apply_locked(app_path, update, options, &state, None)?;
-            report.recovered = recovered.filter(|r| *r != Recovery::Clean);
-            Ok(report)
+            if options.dry_run && !interrupted(app_path, options.state_dir.as_deref()) {
+                // Planning only: no lock, no state folder, nothing written.
+                return apply_to_output(app_path, update, options, app_path);
+            }
+            let created = !state.root.exists();
+            let result = {
+                let _lock = state.lock(app_path)?;
+                settle(app_path, &state).and_then(|recovered| {
+                    let mut report = apply_locked(app_path, update, options, &state, None)?;
+                    report.recovered = recovered.filter(|r| *r != Recovery::Clean);
+                    Ok(report)
+                })
+            };
+            if result.is_err() && created && !state.history().exists() {
+                // A refused first apply leaves no state folder behind.
+                let _ = std::fs::remove_dir_all(&state.root);
+            }
+            result
         }
     }
 }
@@ -386,9 +397,10 @@ fn apply_to_output(
     let app = Application::open(app_path)?;
     // Without history the digest is needed only to check --expect-digest:
     // computing it reads every file, so it is skipped otherwise.
-    let inventory = match options.expect_digest {
-        Some(_) => Some(app.inventory()?),
-        None => None,
+    let inventory = if options.expect_digest.is_some() || (options.dry_run && options.plan.digest) {
+        Some(app.inventory()?)
+    } else {
+        None
     };
     if let Some(inv) = &inventory {
         check_expected(app_path, inv.digest(), options)?;
@@ -511,6 +523,7 @@ fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recovery>> {
         .into_iter()
         .filter(|r| r.status == Status::Applying)
         .collect();
+    let settled_records = !pending.is_empty();
     if !pending.is_empty() {
         let digest = Application::open(app_path)?.digest()?;
         for record in &mut pending {
@@ -527,10 +540,43 @@ fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recovery>> {
             );
         }
     }
+    let recovery = if recovery == Recovery::Clean && settled_records {
+        Recovery::RecordSettled
+    } else {
+        recovery
+    };
     if recovery != Recovery::Clean {
         state.event("recover", None, &format!("{recovery:?}"));
     }
     Ok(Some(recovery))
+}
+
+/// Whether an apply to the expanded application at `app_path` was
+/// interrupted and not yet recovered (its journal is still there). Until
+/// [`recover`] runs, the application may hold a mix of old and new files.
+#[must_use]
+pub fn interrupted(app_path: &Path, state_dir: Option<&Path>) -> bool {
+    StateDir::for_app(app_path, state_dir)
+        .journal()
+        .join("journal.json")
+        .exists()
+}
+
+/// Refuses to read an application whose apply was interrupted.
+///
+/// # Errors
+/// [`Error::Refused`] saying to run `earpatch recover` first.
+pub fn ensure_not_interrupted(app_path: &Path) -> Result<()> {
+    if interrupted(app_path, None) {
+        return Err(Error::Refused {
+            location: app_path.display().to_string(),
+            message: format!(
+                "an earlier apply to this application was interrupted and may have left a mix of old and new files; run `earpatch recover {}` first, which rolls it back",
+                app_path.display()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Rolls back or finishes an interrupted apply explicitly (`earpatch recover`).
@@ -610,21 +656,19 @@ fn apply_locked(
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
+    let sizes: BTreeMap<EntryPath, u64> = inventory
+        .scopes
+        .iter()
+        .flat_map(|s| {
+            s.files
+                .iter()
+                .map(move |f| (s.scope.full_path(&f.path), f.size))
+        })
+        .collect();
     let backups: u64 = plan
         .effective_changes()
         .filter(|c| matches!(c.op, Op::Replace | Op::Delete))
-        .filter_map(|c| {
-            inventory
-                .scopes
-                .iter()
-                .flat_map(|s| {
-                    s.files
-                        .iter()
-                        .map(move |f| (s.scope.full_path(&f.path), f.size))
-                })
-                .find(|(p, _)| p == &c.path)
-                .map(|(_, s)| s)
-        })
+        .filter_map(|c| sizes.get(&c.path))
         .sum();
     check_space(&app, &set, backups, options, &output)?;
     let digest_after = predict_digest(&app, &inventory, &set)?;

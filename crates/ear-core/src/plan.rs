@@ -757,11 +757,12 @@ impl<'a> Planner<'a> {
                     ),
                 ));
             }
-            if context_root.is_some() {
+            if context_root.is_some_and(|r| old.context_root.as_ref() != Some(r)) {
                 return Err(Error::refused(
                     "--context-root",
                     format!(
-                        "module {uri} already exists; --context-root is only for adding a web module"
+                        "module {uri} already exists with context root {}; --context-root is only for adding a web module",
+                        old.context_root.as_deref().unwrap_or("(none)")
                     ),
                 ));
             }

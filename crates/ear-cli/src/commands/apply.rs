@@ -20,7 +20,11 @@ pub fn run(args: &ApplyArgs) -> CommandResult {
     };
     let update = update_from(&args.update)?;
     let mut options = ApplyOptions::default()
-        .plan(PlanOptions::default().settings(settings))
+        .plan(
+            PlanOptions::default()
+                .settings(settings)
+                .digest(!args.report.no_digest),
+        )
         .dry_run(args.dry_run)
         .strict(args.report.strict);
     if let Some(out) = &args.output {

@@ -84,6 +84,9 @@ pub fn recover(args: &RecoverArgs) -> CommandResult {
             RecoveryOutcome::RolledBack =>
                 "an interrupted apply was rolled back: the application is as it was before it",
             RecoveryOutcome::Finished => "an apply had finished; its journal was cleaned up",
+            RecoveryOutcome::RecordSettled => {
+                "an apply was interrupted before changing the application; its history record was settled"
+            }
         }
     );
     Ok(ExitCode::SUCCESS)

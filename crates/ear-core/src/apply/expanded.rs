@@ -296,6 +296,9 @@ pub enum Recovery {
     RolledBack,
     /// An apply had finished but not cleaned up; it was cleaned up.
     Finished,
+    /// An apply was interrupted before changing anything; its history record
+    /// was settled (marked failed, or applied when the new content is in place).
+    RecordSettled,
 }
 
 /// Finishes or rolls back an interrupted journal in `journal_dir` for the
