@@ -137,17 +137,7 @@ impl StateDir {
     fn write_record(&self, record: &Record) -> Result<()> {
         let dir = self.history().join(&record.id);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-        let path = dir.join("record.json");
-        let tmp = dir.join("record.json.tmp");
-        let bytes = serde_json::to_vec_pretty(record)
-            .map_err(|e| Error::io("cannot write", &path, e.into()))?;
-        let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
-        f.write_all(&bytes)
-            .map_err(|e| Error::io("cannot write", &tmp, e))?;
-        f.sync_all()
-            .map_err(|e| Error::io("cannot sync", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot write", &path, e))?;
-        apply::sync_dir(&dir)
+        apply::write_json_atomic(&dir, "record.json", record)
     }
 
     fn event(&self, event: &str, id: Option<&str>, detail: &str) {

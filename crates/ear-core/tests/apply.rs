@@ -188,13 +188,23 @@ fn output_leaves_the_application_untouched() -> TestResult {
     let zip = f.root.join("fix.zip");
     std::fs::write(&zip, sample::shop_fix_zip())?;
     let out = f.root.join("out.ear");
+    let before = digest(&f.ear)?;
     let report = apply(
         &f.ear,
         &Update::partial(&zip)?,
-        &ApplyOptions::default().output(&out),
+        &ApplyOptions::default().output(&out).expect_digest(before),
     )?;
     assert_eq!(std::fs::read(&f.ear)?, sample::shop_ear());
     assert_eq!(Some(digest(&out)?), report.digest_after);
+    // Without --expect-digest the digest (a read of every file) is skipped.
+    let out2 = f.root.join("out2.ear");
+    let report2 = apply(
+        &f.ear,
+        &Update::partial(&zip)?,
+        &ApplyOptions::default().output(&out2),
+    )?;
+    assert_eq!(report2.digest_after, None);
+    assert_eq!(digest(&out2)?, digest(&out)?);
     assert!(
         !f.root.join("app.ear.earpatch").exists(),
         "no history for -o"
@@ -203,7 +213,9 @@ fn output_leaves_the_application_untouched() -> TestResult {
     let report = apply(
         &f.expanded,
         &Update::partial(&zip)?,
-        &ApplyOptions::default().output(&out_dir),
+        &ApplyOptions::default()
+            .output(&out_dir)
+            .expect_digest(before),
     )?;
     assert_eq!(Some(digest(&out_dir)?), report.digest_after);
     assert_eq!(digest(&f.expanded)?, digest(&f.ear)?);

@@ -253,34 +253,25 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
     let mut changes: BTreeMap<String, Option<Write1>> = file_changes(&set.app, "");
     let mut drop_prefixes = Vec::new();
     for (uri, actions) in &set.module_files {
-        match app.module(uri).map(|m| m.storage) {
-            Some(Storage::Archive) => {
-                let file = rebuilt.remove(uri).ok_or_else(|| {
-                    Error::refused(uri.to_string(), "internal error: module not rebuilt")
-                })?;
-                changes.insert(
-                    uri.to_string(),
-                    Some(Write1 {
-                        content: Content::File(file),
-                        method: None,
-                        level: MODULE_LEVEL,
-                    }),
-                );
+        let file = match app.module(uri).map(|m| m.storage) {
+            Some(Storage::Archive) => rebuilt.remove(uri).ok_or_else(|| {
+                Error::refused(uri.to_string(), "internal error: module not rebuilt")
+            })?,
+            Some(Storage::Directory) => {
+                changes.extend(file_changes(actions, &format!("{uri}/")));
+                continue;
             }
-            Some(Storage::Directory) => changes.extend(file_changes(actions, &format!("{uri}/"))),
             // A module that a full update creates.
-            Some(Storage::Missing) | None => {
-                let file = build_module(actions, &format!("{location}!{uri}"))?;
-                changes.insert(
-                    uri.to_string(),
-                    Some(Write1 {
-                        content: Content::File(file),
-                        method: None,
-                        level: MODULE_LEVEL,
-                    }),
-                );
-            }
-        }
+            Some(Storage::Missing) | None => build_module(actions, &format!("{location}!{uri}"))?,
+        };
+        changes.insert(
+            uri.to_string(),
+            Some(Write1 {
+                content: Content::File(file),
+                method: None,
+                level: MODULE_LEVEL,
+            }),
+        );
     }
     for (uri, action) in &set.whole {
         if app

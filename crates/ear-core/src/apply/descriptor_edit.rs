@@ -125,7 +125,24 @@ pub(crate) fn register_module(
     } else {
         indent
     };
-    let unit = if indent.contains('\t') { "\t" } else { "  " };
+    // The indentation step: how much deeper the last module's first child sits.
+    let child_indent = last_module_start.and_then(|start| {
+        let line = start + text[start..].find('\n')? + 1;
+        Some(
+            text[line..]
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect::<String>(),
+        )
+    });
+    let unit = match child_indent {
+        Some(child) if child.len() > indent.len() && child.starts_with(indent.as_str()) => {
+            child[indent.len()..].to_owned()
+        }
+        _ if indent.contains('\t') => "\t".to_owned(),
+        _ => "  ".to_owned(),
+    };
+    let unit = unit.as_str();
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let p = &prefix;
     let body = match kind {

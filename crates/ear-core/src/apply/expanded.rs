@@ -146,17 +146,7 @@ fn unpack(archive: &[u8], location: &str) -> Result<BTreeMap<EntryPath, Vec<u8>>
 }
 
 fn write_journal(dir: &Path, journal: &Journal) -> Result<()> {
-    let path = dir.join(JOURNAL);
-    let tmp = dir.join(format!("{JOURNAL}.tmp"));
-    let text = serde_json::to_vec_pretty(journal)
-        .map_err(|e| Error::io("cannot write", &path, e.into()))?;
-    let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
-    f.write_all(&text)
-        .map_err(|e| Error::io("cannot write", &tmp, e))?;
-    f.sync_all()
-        .map_err(|e| Error::io("cannot sync", &tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot write", &path, e))?;
-    sync_dir(dir)
+    super::write_json_atomic(dir, JOURNAL, journal)
 }
 
 fn stage(path: &Path, content: Staged) -> Result<()> {

@@ -191,6 +191,27 @@ pub(crate) fn ensure_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes `value` as JSON to `dir/name` atomically: temporary file, sync,
+/// rename, sync of the folder.
+pub(crate) fn write_json_atomic(
+    dir: &Path,
+    name: &str,
+    value: &impl serde::Serialize,
+) -> Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.tmp"));
+    let bytes =
+        serde_json::to_vec_pretty(value).map_err(|e| Error::io("cannot write", &path, e.into()))?;
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
+    f.write_all(&bytes)
+        .map_err(|e| Error::io("cannot write", &tmp, e))?;
+    f.sync_all()
+        .map_err(|e| Error::io("cannot sync", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot write", &path, e))?;
+    sync_dir(dir)
+}
+
 /// Syncs a directory so that renames in it are durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
