@@ -216,6 +216,13 @@ impl Plan {
     /// The update cannot be read, or is refused (it names the entry, flag or
     /// delete-list line concerned and what to do instead).
     pub fn new(app: &Application, update: &Update, options: &PlanOptions) -> Result<Plan> {
+        if app.is_standalone_module() {
+            return Err(Error::refused(
+                app.path().display().to_string(),
+                "this is a standalone module archive, not an enterprise application; updates apply to an EAR \
+                 (or its expanded directory), e.g. a module update of the EAR that holds this module",
+            ));
+        }
         let mut planner = Planner {
             app,
             update,
@@ -1102,6 +1109,18 @@ impl<'a> Planner<'a> {
                         shown.join(", ")
                     ),
                 );
+            }
+            if scope == Scope::Application && deleted.iter().any(|p| p.as_str() == DESCRIPTOR_PATH)
+            {
+                return Err(Error::DeleteList {
+                    location: location.clone(),
+                    line: pattern.line,
+                    message: format!(
+                        "pattern {:?} deletes {DESCRIPTOR_PATH}, which decides which archives are modules; use a \
+                         full update",
+                        pattern.pattern
+                    ),
+                });
             }
             deletions.extend(deleted.into_iter().cloned());
         }

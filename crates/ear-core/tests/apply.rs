@@ -446,3 +446,31 @@ fn modules_stored_in_either_way_are_rebuilt_the_same() -> TestResult {
     apply_both(&f, &|| Update::partial(&zip))?;
     Ok(())
 }
+
+#[test]
+fn expanded_application_written_as_an_archive() -> TestResult {
+    let f = forms(&sample::shop_ear(), &sample::SHOP_MODULES)?;
+    let zip = f.root.join("fix.zip");
+    std::fs::write(&zip, sample::shop_fix_zip())?;
+    let (from_archive, from_expanded) = (f.root.join("a.ear"), f.root.join("b.ear"));
+    apply(
+        &f.ear,
+        &Update::partial(&zip)?,
+        &ApplyOptions::default().output(&from_archive),
+    )?;
+    apply(
+        &f.expanded,
+        &Update::partial(&zip)?,
+        &ApplyOptions::default().output(&from_expanded),
+    )?;
+    assert!(from_expanded.is_file(), "an .ear output is an archive");
+    assert_eq!(digest(&from_expanded)?, digest(&from_archive)?);
+    assert_eq!(
+        std::fs::read_dir(&f.root)?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".earpatch-"))
+            .count(),
+        0
+    );
+    Ok(())
+}

@@ -1072,3 +1072,48 @@ fn sar_declared_as_a_web_module_is_still_sip_and_non_web() -> R {
     );
     Ok(())
 }
+
+#[test]
+fn standalone_modules_and_descriptor_deletion_are_refused() -> Result<(), Box<dyn std::error::Error>>
+{
+    let dir = tempfile::tempdir()?;
+    let war = dir.path().join("hello.war");
+    std::fs::write(&war, ear_fixtures::zip_of(&[("index.jsp", b"x")]))?;
+    let file = dir.path().join("x.jsp");
+    std::fs::write(&file, b"y")?;
+    let app = ear_core::Application::open(&war)?;
+    let err = ear_core::Plan::new(
+        &app,
+        &ear_core::Update::file(&file, "hello.war/x.jsp")?,
+        &ear_core::PlanOptions::default(),
+    )
+    .err()
+    .ok_or("planned a standalone module")?;
+    assert!(
+        err.to_string().contains("standalone module archive"),
+        "{err}"
+    );
+    let ear = dir.path().join("app.ear");
+    std::fs::write(&ear, ear_fixtures::sample::shop_ear())?;
+    let zip = dir.path().join("u.zip");
+    std::fs::write(
+        &zip,
+        ear_fixtures::zip_of(&[(
+            "META-INF/ibm-partialapp-delete.props",
+            b"META-INF/.*\\.xml\n",
+        )]),
+    )?;
+    let app = ear_core::Application::open(&ear)?;
+    let err = ear_core::Plan::new(
+        &app,
+        &ear_core::Update::partial(&zip)?,
+        &ear_core::PlanOptions::default(),
+    )
+    .err()
+    .ok_or("planned deleting the descriptor")?;
+    assert!(
+        err.to_string().contains("line 1") && err.to_string().contains("META-INF/application.xml"),
+        "{err}"
+    );
+    Ok(())
+}

@@ -167,6 +167,26 @@ pub(crate) fn write_application(
         (Form::Expanded, Some(journal)) if out == app.path() => {
             expanded::apply_in_place(app, set, journal)
         }
+        (Form::Expanded, _)
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("ear")) =>
+        {
+            // An expanded application written as an archive: an expanded copy
+            // beside OUT, packed into OUT, then removed.
+            let dir = parent_dir(out);
+            let staging = tempfile::Builder::new()
+                .prefix(".earpatch-")
+                .tempdir_in(&dir)
+                .map_err(|e| Error::io("cannot create a temporary directory in", &dir, e))?;
+            let copy = staging.path().join("app");
+            expanded::write_copy(app, set, &copy)?;
+            let packed = staging.path().join("app.ear");
+            crate::history::export_ear(&Application::open(&copy)?, &packed)?;
+            std::fs::rename(&packed, out)
+                .map_err(|e| Error::io("cannot rename the new archive to", out, e))?;
+            sync_dir(&dir)
+        }
         (Form::Expanded, _) => expanded::write_copy(app, set, out),
     }
 }
