@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// See what an update of a Java EE application changes and restarts, before
-/// touching anything.
+/// Plan, apply and roll back updates of Java EE enterprise applications: see
+/// what an update changes and what must restart before touching anything, then
+/// apply it atomically, with history and rollback.
 ///
 /// APP is an `.ear` file or an expanded application directory (an
 /// application server's installed-applications folder). UPDATE is a partial
@@ -43,7 +44,8 @@ pub enum Command {
     /// outside earpatch).
     Diff(DiffArgs),
     /// Roll back an apply that was interrupted (a crash, kill -9, power loss).
-    /// Every other command does this first by itself.
+    /// apply and rollback do this first by themselves; reading commands
+    /// refuse until it is done.
     Recover(RecoverArgs),
 }
 
@@ -90,24 +92,31 @@ pub struct DiffArgs {
     pub format: Format,
 }
 
+/// An application updated in place, and where its state is kept.
+#[derive(Debug, clap::Args)]
+pub struct StateArgs {
+    /// The application: an `.ear` file or an expanded directory.
+    pub app: PathBuf,
+    /// Where the state is kept (default: APP.earpatch beside APP).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
 /// `earpatch history`.
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
-    /// The application.
-    pub app: PathBuf,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Where the state is kept (default: APP.earpatch).
-    #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
 }
 
 /// `earpatch rollback`.
 #[derive(Debug, clap::Args)]
 pub struct RollbackArgs {
-    /// The application.
-    pub app: PathBuf,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// Roll back every update applied after ID (newest first), leaving ID applied.
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,
@@ -121,19 +130,13 @@ pub struct RollbackArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Where the state is kept (default: APP.earpatch).
-    #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
 }
 
 /// `earpatch recover`.
 #[derive(Debug, clap::Args)]
 pub struct RecoverArgs {
-    /// The application.
-    pub app: PathBuf,
-    /// Where the state is kept (default: APP.earpatch).
-    #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 /// Output format.

@@ -9,7 +9,7 @@ use super::CommandResult;
 use crate::cli::{Format, HistoryArgs, RecoverArgs, RollbackArgs};
 
 pub fn run(args: &HistoryArgs) -> CommandResult {
-    let records = history::history(&args.app, args.state_dir.as_deref())?;
+    let records = history::history(&args.state.app, args.state.state_dir.as_deref())?;
     match args.format {
         Format::Json => {
             let v = serde_json::json!({ "schema": "earpatch.history/v1", "records": records });
@@ -18,7 +18,11 @@ pub fn run(args: &HistoryArgs) -> CommandResult {
         Format::Text | Format::Markdown => {
             let mut out = String::new();
             if records.is_empty() {
-                let _ = writeln!(out, "no updates applied in place to {}", args.app.display());
+                let _ = writeln!(
+                    out,
+                    "no updates applied in place to {}",
+                    args.state.app.display()
+                );
             }
             let md = args.format == Format::Markdown;
             if md && !records.is_empty() {
@@ -63,10 +67,10 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
     if let Some(to) = &args.to {
         options = options.to(to.clone());
     }
-    if let Some(dir) = &args.state_dir {
+    if let Some(dir) = &args.state.state_dir {
         options = options.state_dir(dir.clone());
     }
-    let reports = history::rollback(&args.app, &options)?;
+    let reports = history::rollback(&args.state.app, &options)?;
     for r in &reports {
         print!("{}", super::apply::render(r, args.format)?);
     }
@@ -74,7 +78,7 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
 }
 
 pub fn recover(args: &RecoverArgs) -> CommandResult {
-    let outcome = history::recover(&args.app, args.state_dir.as_deref())?;
+    let outcome = history::recover(&args.state.app, args.state.state_dir.as_deref())?;
     println!(
         "{}",
         match outcome {
