@@ -161,7 +161,7 @@ fn write_zip(
 ) -> Result<()> {
     let dir = crate::apply::parent_dir(out);
     let tmp = tempfile::Builder::new()
-        .prefix(".earpatch-")
+        .prefix(&crate::apply::temp_prefix(out))
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;

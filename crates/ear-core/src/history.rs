@@ -493,11 +493,12 @@ fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recovery>> {
         expanded::recover(app_path, &state.journal())?
     } else {
         let dir = apply::parent_dir(app_path);
+        let prefix = apply::temp_prefix(app_path);
         let mut removed = false;
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".earpatch-") && name.ends_with(".tmp") {
+                if name.starts_with(&prefix) && name.ends_with(".tmp") {
                     removed |= std::fs::remove_file(e.path()).is_ok();
                 }
             }

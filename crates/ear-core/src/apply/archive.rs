@@ -289,7 +289,7 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
     }
     let dir = parent_dir(out);
     let tmp = tempfile::Builder::new()
-        .prefix(".earpatch-")
+        .prefix(&super::temp_prefix(out))
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;

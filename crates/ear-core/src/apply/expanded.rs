@@ -352,7 +352,7 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
     }
     let parent = super::parent_dir(out);
     let tmp = tempfile::Builder::new()
-        .prefix(".earpatch-")
+        .prefix(&super::temp_prefix(out))
         .tempdir_in(&parent)
         .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
     for item in walkdir::WalkDir::new(app.path()).min_depth(1) {

@@ -176,7 +176,7 @@ pub(crate) fn write_application(
             // beside OUT, packed into OUT, then removed.
             let dir = parent_dir(out);
             let staging = tempfile::Builder::new()
-                .prefix(".earpatch-")
+                .prefix(&temp_prefix(out))
                 .tempdir_in(&dir)
                 .map_err(|e| Error::io("cannot create a temporary directory in", &dir, e))?;
             let copy = staging.path().join("app");
@@ -230,6 +230,16 @@ pub(crate) fn write_json_atomic(
         .map_err(|e| Error::io("cannot sync", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot write", &path, e))?;
     sync_dir(dir)
+}
+
+/// The prefix of the temporary files written beside `target`:
+/// `.earpatch-<file name>-`, so that cleaning up after one application never
+/// touches another one's files.
+pub(crate) fn temp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    format!(".earpatch-{name}-")
 }
 
 /// Syncs a directory so that renames in it are durable.
