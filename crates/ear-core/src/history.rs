@@ -27,11 +27,12 @@ use crate::apply::{self, ChangeSet};
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
 use crate::impact::Impact;
-use crate::model::inventory::{digest_of, hex, sha256_of};
+use crate::model::inventory::{full_path_bytes, hash_path, hex, sha256_of};
 use crate::model::{Application, Digest, Form, Inventory, Scope};
 use crate::path::EntryPath;
 use crate::plan::{Op, Plan, PlanOptions};
 use crate::update::{DELETE_LIST_PATH, Update, UpdateKind, escape_path};
+use sha2::{Digest as _, Sha256};
 
 pub use crate::apply::expanded::Recovery as RecoveryOutcome;
 
@@ -647,19 +648,20 @@ fn apply_locked(
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
-    let sizes: BTreeMap<EntryPath, u64> = inventory
-        .scopes
-        .iter()
-        .flat_map(|s| {
-            s.files
-                .iter()
-                .map(move |f| (s.scope.full_path(&f.path), f.size))
-        })
-        .collect();
     let backups: u64 = plan
         .effective_changes()
         .filter(|c| matches!(c.op, Op::Replace | Op::Delete))
-        .filter_map(|c| sizes.get(&c.path))
+        .filter_map(|c| {
+            let rel = match &c.scope {
+                Scope::Application => c.path.clone(),
+                Scope::Module(uri) => c.path.strip_dir(uri)?,
+            };
+            let files = &inventory.scope(&c.scope)?.files;
+            files
+                .binary_search_by(|f| f.path.cmp(&rel))
+                .ok()
+                .map(|i| files[i].size)
+        })
         .sum();
     check_space(&app, &set, backups, options, &output)?;
     let digest_after = predict_digest(&app, &inventory, &set)?;
@@ -758,32 +760,19 @@ fn apply_locked(
 
 /// The digest the application will have once `set` is written.
 fn predict_digest(app: &Application, before: &Inventory, set: &ChangeSet) -> Result<Digest> {
-    let mut files: BTreeMap<EntryPath, [u8; 32]> = before
-        .scopes
-        .iter()
-        .flat_map(|s| {
-            s.files
-                .iter()
-                .map(move |f| (s.scope.full_path(&f.path), f.sha256))
-        })
-        .collect();
+    // What changes, by full path (small); everything else streams from `before`.
+    let mut changed: BTreeMap<EntryPath, Option<[u8; 32]>> = BTreeMap::new();
     let hash = |b: &[u8]| -> Result<[u8; 32]> { sha256_of(&mut &b[..], "memory") };
     for (path, action) in &set.app {
-        match action {
-            Some(b) => files.insert(path.clone(), hash(b)?),
-            None => files.remove(path),
-        };
+        changed.insert(path.clone(), action.as_deref().map(hash).transpose()?);
     }
     for (uri, actions) in &set.module_files {
         for (rel, action) in actions {
-            match action {
-                Some(b) => files.insert(uri.join(rel), hash(b)?),
-                None => files.remove(&uri.join(rel)),
-            };
+            changed.insert(uri.join(rel), action.as_deref().map(hash).transpose()?);
         }
     }
+    let replaced_modules: Vec<&EntryPath> = set.whole.keys().collect();
     for (uri, action) in &set.whole {
-        files.retain(|p, _| !p.is_inside(uri) && p != uri);
         if let Some(archive) = action {
             let location = format!("{}!{uri}", app.path().display());
             let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&archive[..]))
@@ -791,11 +780,54 @@ fn predict_digest(app: &Application, before: &Inventory, set: &ChangeSet) -> Res
             let (entries, _) = crate::source::index_entries(&zip, &location)?;
             for (rel, (index, _)) in entries {
                 let mut entry = zip.by_index(index).map_err(|e| Error::zip(&location, e))?;
-                files.insert(uri.join(&rel), sha256_of(&mut entry, &location)?);
+                changed.insert(uri.join(&rel), Some(sha256_of(&mut entry, &location)?));
             }
         }
     }
-    Ok(digest_of(files.iter()))
+    let in_replaced = |scope: &Scope, rel: &EntryPath| match scope {
+        Scope::Module(uri) => replaced_modules.contains(&uri),
+        Scope::Application => replaced_modules
+            .iter()
+            .any(|m| rel.is_inside(m) || &rel == m),
+    };
+    // Merge the sorted files of `before` with the sorted changes.
+    let mut hasher = Sha256::new();
+    let mut pending = changed.iter().peekable();
+    let emit = |hasher: &mut Sha256, path: &EntryPath, sha: &Option<[u8; 32]>| {
+        if let Some(sha) = sha {
+            hash_path(hasher, &Scope::Application, path);
+            hasher.update(sha);
+        }
+    };
+    for (scope, file) in before.sorted_files() {
+        let key: Vec<u8> = full_path_bytes(scope, &file.path).collect();
+        while let Some((path, sha)) = pending.peek() {
+            if path.as_str().as_bytes() < key.as_slice() {
+                emit(&mut hasher, path, sha);
+                pending.next();
+            } else {
+                break;
+            }
+        }
+        if pending
+            .peek()
+            .is_some_and(|(p, _)| p.as_str().as_bytes() == key.as_slice())
+        {
+            if let Some((path, sha)) = pending.next() {
+                emit(&mut hasher, path, sha);
+            }
+            continue;
+        }
+        if in_replaced(scope, &file.path) {
+            continue;
+        }
+        hash_path(&mut hasher, scope, &file.path);
+        hasher.update(file.sha256);
+    }
+    for (path, sha) in pending {
+        emit(&mut hasher, path, sha);
+    }
+    Ok(Digest(hasher.finalize().into()))
 }
 
 /// Writes the undo bundle into `dir`; returns its file name.

@@ -16,7 +16,7 @@ use crate::path::EntryPath;
 
 /// Nested archives larger than this are spilled to a temporary file instead of
 /// being held in memory while they are read.
-pub(crate) const SPILL_THRESHOLD: u64 = 16 * 1024 * 1024;
+pub(crate) const SPILL_THRESHOLD: u64 = 8 * 1024 * 1024;
 
 /// A reader that can also seek; nested archives are read through it.
 pub(crate) trait ReadSeek: Read + Seek + Send {}
