@@ -895,7 +895,7 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
             .map_err(|e| Error::zip(&location, e))?;
         writer
             .write_all(&old)
-            .map_err(|e| Error::io("cannot write", path_str(&location), e))?;
+            .map_err(|e| Error::io("cannot write", &location, e))?;
     }
     for (scope, lines) in delete_lists {
         let name = if scope.is_empty() {
@@ -913,7 +913,7 @@ fn write_undo(app: &Application, plan: &Plan, set: &ChangeSet, dir: &Path) -> Re
         }
         writer
             .write_all(text.as_bytes())
-            .map_err(|e| Error::io("cannot write", path_str(&location), e))?;
+            .map_err(|e| Error::io("cannot write", &path, e))?;
     }
     let buffered = writer.finish().map_err(|e| Error::zip(&location, e))?;
     let file = buffered
@@ -948,10 +948,6 @@ pub(crate) fn module_as_archive(app: &Application, uri: &EntryPath) -> Result<Ve
         .finish()
         .map_err(|e| Error::zip(&location, e))?
         .into_inner())
-}
-
-fn path_str(s: &str) -> PathBuf {
-    PathBuf::from(s)
 }
 
 /// Writes the whole application as an EAR at `out` (the previous application

@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::impact::{
     Effect, Escalation, FileOp, Impact, Rule, Settings, classify_file, classify_module,
 };
-use crate::model::inventory::hex;
 use crate::model::{
     Application, DESCRIPTOR_PATH, Descriptor, Digest, Form, LibraryDirectory, ModuleKind, Scope,
     ScopeReader, Storage, Warning, WarningCode,
@@ -1170,10 +1169,4 @@ impl<'a> Planner<'a> {
         }
         Ok(digest.then(|| old.digest()))
     }
-}
-
-/// A short hex prefix of a digest, for messages.
-#[must_use]
-pub fn short_digest(d: &Digest) -> String {
-    hex(&d.0)[..12].to_owned()
 }
