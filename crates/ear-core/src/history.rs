@@ -611,17 +611,35 @@ fn source_sha256(update: &Update) -> Result<String> {
     ))
 }
 
+/// The record a rollback step undoes, and whether drift is ignored.
+#[derive(Debug, Clone, Copy)]
+struct Undoing<'a> {
+    record: &'a Record,
+    force: bool,
+}
+
 fn apply_locked(
     app_path: &Path,
     update: &Update,
     options: &ApplyOptions,
     state: &StateDir,
-    rolls_back: Option<&str>,
+    undoing: Option<Undoing<'_>>,
 ) -> Result<ApplyReport> {
     let app = Application::open(app_path)?;
     let inventory = app.inventory()?;
     let digest = inventory.digest();
     check_expected(app_path, digest, options)?;
+    if let Some(undo) = undoing.filter(|u| !u.force && digest != u.record.digest_after) {
+        return Err(Error::Refused {
+            location: app_path.display().to_string(),
+            message: format!(
+                "the application changed outside earpatch since update {} (digest {digest}, recorded {}); \
+                 someone may have hot-deployed files. Use --force to roll back anyway",
+                undo.record.id, undo.record.digest_after
+            ),
+        });
+    }
+    let rolls_back = undoing.map(|u| u.record.id.as_str());
     let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
     plan.application.digest = Some(digest);
     check_strict(&plan, options)?;
@@ -1075,17 +1093,6 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
     }
     let mut reports = Vec::new();
     for mut target in targets {
-        let current = Application::open(app_path)?.digest()?;
-        if current != target.digest_after && !options.force {
-            return Err(Error::Refused {
-                location: app_path.display().to_string(),
-                message: format!(
-                    "the application changed outside earpatch since update {} (digest {current}, recorded {}); \
-                     someone may have hot-deployed files. Use --force to roll back anyway",
-                    target.id, target.digest_after
-                ),
-            });
-        }
         let bundle = state.history().join(&target.id).join(&target.undo);
         let update = if target.undo.ends_with(".ear") {
             Update::full(&bundle)?
@@ -1097,7 +1104,11 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
             dry_run: options.dry_run,
             ..ApplyOptions::default()
         };
-        let report = apply_locked(app_path, &update, &apply_options, &state, Some(&target.id))?;
+        let undo = Undoing {
+            record: &target,
+            force: options.force,
+        };
+        let report = apply_locked(app_path, &update, &apply_options, &state, Some(undo))?;
         if (report.outcome == Outcome::Applied || report.outcome == Outcome::UpToDate)
             && !options.dry_run
         {

@@ -11,8 +11,9 @@ use crate::impact::{
     Effect, Escalation, FileOp, Impact, Rule, Settings, classify_file, classify_module,
 };
 use crate::model::{
-    Application, DESCRIPTOR_PATH, Descriptor, Digest, Form, LibraryDirectory, ModuleKind, Scope,
-    ScopeReader, Storage, Warning, WarningCode,
+    Application, DESCRIPTOR_PATH, Descriptor, Digest, Form, LibraryDirectory, MODULE_EXTENSIONS,
+    ModuleKind, Scope, ScopeReader, Storage, Warning, WarningCode, kind_from_extension,
+    manifest_has_main_class,
 };
 use crate::path::EntryPath;
 use crate::update::{DELETE_LIST_PATH, DeleteList, Payload, Update, UpdateKind};
@@ -321,17 +322,6 @@ struct Planner<'a> {
     kinds_after: BTreeMap<EntryPath, ModuleKind>,
 }
 
-const MODULE_EXTENSIONS: [&str; 4] = ["war", "rar", "sar", "jar"];
-
-fn kind_from_extension(path: &EntryPath) -> Option<ModuleKind> {
-    match path.extension().as_deref() {
-        Some("war") => Some(ModuleKind::Web),
-        Some("rar") => Some(ModuleKind::Connector),
-        Some("sar") => Some(ModuleKind::Sip),
-        _ => None,
-    }
-}
-
 /// "a web", "an ejb", ... for messages.
 fn a_kind(kind: ModuleKind) -> String {
     match kind {
@@ -357,22 +347,11 @@ fn jar_nature(bytes: &[u8]) -> Option<JarNature> {
     if has(&zip, "META-INF/application-client.xml") {
         return Some(JarNature::Client);
     }
-    let manifest = {
-        let mut entry = zip.by_name("META-INF/MANIFEST.MF").ok();
-        let mut text = String::new();
-        if let Some(e) = entry.as_mut() {
-            let _ = std::io::Read::read_to_string(e, &mut text);
-        }
-        text
-    };
-    let main_class = manifest
-        .lines()
-        .take_while(|l| !l.trim().is_empty())
-        .any(|l| {
-            l.split_once(':').is_some_and(|(k, v)| {
-                k.trim().eq_ignore_ascii_case("Main-Class") && !v.trim().is_empty()
-            })
-        });
+    let mut manifest = Vec::new();
+    if let Ok(mut entry) = zip.by_name("META-INF/MANIFEST.MF") {
+        let _ = std::io::Read::read_to_end(&mut entry, &mut manifest);
+    }
+    let main_class = manifest_has_main_class(&manifest);
     Some(if main_class {
         JarNature::Client
     } else {
@@ -558,7 +537,12 @@ impl<'a> Planner<'a> {
                     }
                     continue;
                 }
-                let kind = match kind_from_extension(&entry.path) {
+                let kind = match entry
+                    .path
+                    .extension()
+                    .as_deref()
+                    .and_then(kind_from_extension)
+                {
                     Some(kind) => Some(kind),
                     None => {
                         let bytes = self.read_origin(&entry.origin)?;

@@ -202,7 +202,18 @@ enum ModuleData {
     Missing,
 }
 
-const MODULE_EXTENSIONS: [&str; 4] = ["war", "rar", "sar", "jar"];
+/// Extensions of archives that can be modules.
+pub(crate) const MODULE_EXTENSIONS: [&str; 4] = ["war", "rar", "sar", "jar"];
+
+/// The module kind an extension alone decides (`.jar` needs its content).
+pub(crate) fn kind_from_extension(ext: &str) -> Option<ModuleKind> {
+    match ext {
+        "war" => Some(ModuleKind::Web),
+        "rar" => Some(ModuleKind::Connector),
+        "sar" => Some(ModuleKind::Sip),
+        _ => None,
+    }
+}
 
 /// A deployed enterprise application, opened for reading.
 ///
@@ -424,10 +435,10 @@ impl Application {
             .path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        if let Some(kind) = ext.as_deref().and_then(kind_from_extension) {
+            return Ok(Some(kind));
+        }
         Ok(match ext.as_deref() {
-            Some("war") => Some(ModuleKind::Web),
-            Some("rar") => Some(ModuleKind::Connector),
-            Some("sar") => Some(ModuleKind::Sip),
             Some("jar") => Some(self.probe_jar(&Prefix::Root)?.ok_or_else(|| {
                 Error::NotAnApplication {
                     path: self.path.clone(),
@@ -587,12 +598,15 @@ impl Application {
                 app_files.push(raw);
                 continue;
             }
-            let kind = match raw.path.extension().as_deref() {
-                Some("war") => Some(ModuleKind::Web),
-                Some("rar") => Some(ModuleKind::Connector),
-                Some("sar") => Some(ModuleKind::Sip),
+            let kind = match raw
+                .path
+                .extension()
+                .as_deref()
+                .and_then(kind_from_extension)
+            {
+                Some(kind) => Some(kind),
                 // A jar that is not a zip is a plain file; the inventory reports it.
-                _ => self.probe_jar(&Prefix::Nested(&raw)).unwrap_or_default(),
+                None => self.probe_jar(&Prefix::Nested(&raw)).unwrap_or_default(),
             };
             match kind {
                 Some(kind) => {
@@ -602,11 +616,9 @@ impl Application {
             }
         }
         for dir in listing.dirs {
-            let kind = match dir.extension().as_deref() {
-                Some("war") => Some(ModuleKind::Web),
-                Some("rar") => Some(ModuleKind::Connector),
-                Some("sar") => Some(ModuleKind::Sip),
-                _ => self.probe_jar(&Prefix::Dir(&dir))?,
+            let kind = match dir.extension().as_deref().and_then(kind_from_extension) {
+                Some(kind) => Some(kind),
+                None => self.probe_jar(&Prefix::Dir(&dir))?,
             };
             match kind {
                 Some(kind) => self.add_conventional(dir.clone(), kind, ModuleData::Dir(dir)),
@@ -705,7 +717,7 @@ fn read_zip_entry(mut zip: DynZip, name: &str) -> Option<Vec<u8>> {
 }
 
 /// Whether a JAR manifest has a main section `Main-Class` attribute.
-fn manifest_has_main_class(manifest: &[u8]) -> bool {
+pub(crate) fn manifest_has_main_class(manifest: &[u8]) -> bool {
     String::from_utf8_lossy(manifest)
         .lines()
         .take_while(|l| !l.trim().is_empty())
