@@ -49,7 +49,7 @@ fn scope_files(inv: &crate::model::Inventory, scope: &Scope) -> Files {
 /// # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
 /// # let old = dir.path().join("old.ear");
 /// # std::fs::write(&old, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: old.clone(), source: e })?;
-/// use ear_core::{diff::diff, Application, PlanOptions};
+/// use ear_core::{diff, Application, PlanOptions};
 /// let report = diff(&Application::open(&old)?, &Application::open(&old)?, &dir.path().join("u.zip"), &PlanOptions::default())?;
 /// assert_eq!(report.entries, 0);
 /// # Ok(()) }

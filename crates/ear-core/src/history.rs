@@ -337,7 +337,7 @@ pub struct ApplyReport {
 /// # let zip = dir.path().join("shop-fix.zip");
 /// # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
 /// # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
-/// use ear_core::history::{apply, rollback, ApplyOptions, Outcome, RollbackOptions};
+/// use ear_core::{apply, rollback, ApplyOptions, Outcome, RollbackOptions};
 /// use ear_core::Update;
 /// let before = ear_core::Application::open(&ear)?.digest()?;
 /// let report = apply(&ear, &Update::infer(&zip)?, &ApplyOptions::default())?;

@@ -26,7 +26,7 @@
 //! # let zip = dir.path().join("shop-fix.zip");
 //! # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
 //! # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
-//! use ear_core::history::{apply, ApplyOptions, Outcome};
+//! use ear_core::{apply, ApplyOptions, Outcome};
 //! use ear_core::{Application, ClassLoaderPolicy, Effect, Plan, PlanOptions, Rule, Settings, Update};
 //!
 //! let app = Application::open(&ear)?; // an .ear or an expanded directory
@@ -62,7 +62,13 @@ pub mod plan;
 pub(crate) mod source;
 pub mod update;
 
+pub use diff::{DiffReport, diff};
 pub use error::{Error, Result};
+pub use history::{
+    ApplyOptions, ApplyReport, Outcome, RECORD_SCHEMA, Record, RecoveryOutcome as Recovery,
+    RollbackOptions, StateDir, Status, apply, ensure_not_interrupted, history, interrupted,
+    recover, rollback,
+};
 pub use impact::{ClassLoaderPolicy, Effect, Escalation, Impact, Rule, Settings};
 pub use model::{
     Application, DeclaredModule, Descriptor, Digest, FileInfo, Form, Inventory, LibraryDirectory,

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ear_core::history::{ApplyOptions, Outcome, RollbackOptions, Status, apply, history, rollback};
 use ear_core::{Application, Digest, Op, Update};
+use ear_core::{ApplyOptions, Outcome, RollbackOptions, Status, apply, history, rollback};
 use ear_fixtures::{Method, ZipBuilder, sample, zip_of};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -2,8 +2,8 @@
 //! place gives the same content in the archive and the expanded form, the
 //! content the plan predicted, and rollback returns exactly the original.
 
-use ear_core::history::{ApplyOptions, Outcome, RollbackOptions, apply, rollback};
 use ear_core::{Application, Update};
+use ear_core::{ApplyOptions, Outcome, RollbackOptions, apply, rollback};
 use ear_fixtures::random::{app_spec, build_ear, build_update};
 use proptest::prelude::*;
 

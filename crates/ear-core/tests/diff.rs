@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ear_core::diff::diff;
-use ear_core::history::{ApplyOptions, apply};
 use ear_core::{Application, Digest, PlanOptions, Update};
+use ear_core::{ApplyOptions, apply, diff};
 use ear_fixtures::random::{AppSpec, app_spec, build_ear};
 use ear_fixtures::{ZipBuilder, sample, zip_of};
 use proptest::prelude::*;

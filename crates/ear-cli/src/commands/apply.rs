@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use ear_core::history::{ApplyOptions, ApplyReport, Outcome, apply};
-use ear_core::{Digest, PlanOptions};
+use ear_core::{ApplyOptions, ApplyReport, Digest, Outcome, PlanOptions, apply};
 
 use super::{CommandResult, settings_from, update_from};
 use crate::cli::{ApplyArgs, Format};

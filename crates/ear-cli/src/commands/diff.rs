@@ -10,11 +10,11 @@ use crate::render::{plural, report};
 
 pub fn run(args: &DiffArgs) -> CommandResult {
     let settings = settings_from(&args.settings)?;
-    ear_core::history::ensure_not_interrupted(&args.old)?;
-    ear_core::history::ensure_not_interrupted(&args.new)?;
+    ear_core::ensure_not_interrupted(&args.old)?;
+    ear_core::ensure_not_interrupted(&args.new)?;
     let old = Application::open(&args.old)?;
     let new = Application::open(&args.new)?;
-    let result = ear_core::diff::diff(
+    let result = ear_core::diff(
         &old,
         &new,
         &args.output,

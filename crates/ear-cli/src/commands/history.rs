@@ -3,13 +3,13 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use ear_core::history::{self, RecoveryOutcome, RollbackOptions};
+use ear_core::{Recovery as RecoveryOutcome, RollbackOptions};
 
 use super::CommandResult;
 use crate::cli::{Format, HistoryArgs, RecoverArgs, RollbackArgs};
 
 pub fn run(args: &HistoryArgs) -> CommandResult {
-    let records = history::history(&args.state.app, args.state.state_dir.as_deref())?;
+    let records = ear_core::history(&args.state.app, args.state.state_dir.as_deref())?;
     match args.format {
         Format::Json => {
             let v = serde_json::json!({ "schema": "earpatch.history/v1", "records": records });
@@ -70,7 +70,7 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
     if let Some(dir) = &args.state.state_dir {
         options = options.state_dir(dir.clone());
     }
-    let reports = history::rollback(&args.state.app, &options)?;
+    let reports = ear_core::rollback(&args.state.app, &options)?;
     for r in &reports {
         print!("{}", super::apply::render(r, args.format)?);
     }
@@ -78,7 +78,7 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
 }
 
 pub fn recover(args: &RecoverArgs) -> CommandResult {
-    let outcome = history::recover(&args.state.app, args.state.state_dir.as_deref())?;
+    let outcome = ear_core::recover(&args.state.app, args.state.state_dir.as_deref())?;
     println!(
         "{}",
         match outcome {

@@ -57,7 +57,7 @@ struct ScopeTotals {
 }
 
 pub fn run(args: &InspectArgs) -> CommandResult {
-    ear_core::history::ensure_not_interrupted(&args.app)?;
+    ear_core::ensure_not_interrupted(&args.app)?;
     let app = Application::open(&args.app)?;
     let inventory = app.inventory()?;
     let report = build(&app, &inventory);

@@ -89,7 +89,7 @@ pub fn plan_from(
     report: &ReportArgs,
 ) -> ear_core::Result<Plan> {
     let settings = settings_from(settings)?;
-    ear_core::history::ensure_not_interrupted(&update.app)?;
+    ear_core::ensure_not_interrupted(&update.app)?;
     let app = Application::open(&update.app)?;
     let update = update_from(update)?;
     Plan::new(
