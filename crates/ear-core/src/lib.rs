@@ -8,10 +8,19 @@
 //! way, and [`Application::digest`] gives a content digest that does not
 //! depend on the form or on zip metadata.
 //!
-//! Modules: [`model`] (applications, modules, the digest), [`update`] (the
-//! four update kinds and delete lists), [`plan`] and [`impact`] (changes and
-//! the restart rules), [`history`] (apply, undo bundles, rollback, recovery),
-//! [`diff`] (the minimal update between two versions).
+//! The layers, each depending only on those before it:
+//!
+//! | layer | owns |
+//! |---|---|
+//! | [`path`], [`error`], [`clock`] | checked entry paths, the error type, UTC time |
+//! | `source` | reading bytes of either form (archive, directory) |
+//! | [`model`] | [`Application`], scopes, module kinds and detection, descriptors, the digest |
+//! | [`update`] | the four update kinds and delete lists |
+//! | [`impact`] | the restart rules and escalation |
+//! | [`plan`] | what an update changes and restarts; never writes |
+//! | `write` | executing a plan: archive rewrite, expanded journal, zips; never decides |
+//! | [`state`] | the state folder: lock, records, undo bundles, events |
+//! | [`ops`] | [`apply`], [`rollback`], [`recover`], [`diff`], [`history`]: the only layer combining the others |
 //!
 //! The library never prints and never exits: every problem is an [`Error`]
 //! naming the file, entry or line concerned, or a [`Warning`].
@@ -50,30 +59,30 @@
 
 #![deny(missing_docs)]
 
-pub(crate) mod apply;
 pub mod clock;
-pub mod diff;
 pub mod error;
-pub mod history;
+pub(crate) mod fs;
 pub mod impact;
 pub mod model;
+pub mod ops;
 pub mod path;
 pub mod plan;
 pub(crate) mod source;
+pub mod state;
 pub mod update;
+pub(crate) mod write;
 
-pub use diff::{DiffReport, diff};
 pub use error::{Error, Result};
-pub use history::{
-    ApplyOptions, ApplyReport, Outcome, RECORD_SCHEMA, Record, RecoveryOutcome as Recovery,
-    RollbackOptions, StateDir, Status, apply, ensure_not_interrupted, history, interrupted,
-    recover, rollback,
-};
 pub use impact::{ClassLoaderPolicy, Effect, Escalation, Impact, Rule, Settings};
 pub use model::{
     Application, DeclaredModule, Descriptor, Digest, FileInfo, Form, Inventory, LibraryDirectory,
     Module, ModuleKind, Scope, ScopeInventory, Storage, Warning, WarningCode,
 };
+pub use ops::{
+    ApplyOptions, ApplyReport, DiffReport, Outcome, Recovery, RollbackOptions, apply, diff,
+    ensure_not_interrupted, history, interrupted, recover, rollback,
+};
 pub use path::EntryPath;
 pub use plan::{Change, ModuleChange, Op, PLAN_SCHEMA, Plan, PlanOptions};
+pub use state::{RECORD_SCHEMA, Record, StateDir, Status};
 pub use update::{DeleteList, DeletePattern, Update, UpdateKind};

@@ -107,6 +107,16 @@ struct Parser<'a> {
     location: &'a str,
 }
 
+/// What the parser has found so far: the open elements and the values.
+#[derive(Default)]
+struct Found {
+    stack: Vec<String>,
+    pending: Option<PendingModule>,
+    modules: Vec<DeclaredModule>,
+    library_directory: Option<LibraryDirectory>,
+    display_name: Option<String>,
+}
+
 #[derive(Default)]
 struct PendingModule {
     kind: Option<ModuleKind>,
@@ -134,14 +144,10 @@ impl Parser<'_> {
         let decoded = decoded.strip_prefix('\u{feff}').unwrap_or(&decoded);
         let mut reader = Reader::from_str(decoded);
         reader.config_mut().trim_text(false);
-        let mut stack: Vec<String> = Vec::new();
+        let mut found = Found::default();
         let mut text = String::new();
         let mut version = None;
         let mut dtd_version = None;
-        let mut display_name = None;
-        let mut modules = Vec::new();
-        let mut library_directory = None;
-        let mut pending: Option<PendingModule> = None;
         let mut saw_root = false;
         let mut buf = Vec::new();
         loop {
@@ -153,7 +159,7 @@ impl Parser<'_> {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let is_empty = matches!(event, Event::Empty(_));
                     let name = e.local_name().as_ref().to_owned();
-                    if stack.is_empty() {
+                    if found.stack.is_empty() {
                         if name != "application" {
                             return Err(self.error(
                                 pos,
@@ -167,24 +173,16 @@ impl Parser<'_> {
                             }
                         }
                     }
-                    if stack.len() == 1 && name == "module" {
-                        pending = Some(PendingModule {
+                    if found.stack.len() == 1 && name == "module" {
+                        found.pending = Some(PendingModule {
                             start: pos,
                             ..PendingModule::default()
                         });
                     }
-                    stack.push(name);
+                    found.stack.push(name);
                     text.clear();
                     if is_empty {
-                        self.end_element(
-                            &mut stack,
-                            &text,
-                            pos,
-                            &mut pending,
-                            &mut modules,
-                            &mut library_directory,
-                            &mut display_name,
-                        )?;
+                        self.end_element(&mut found, &text, pos)?;
                     }
                 }
                 Event::Text(t) => {
@@ -203,15 +201,7 @@ impl Parser<'_> {
                 }
                 Event::CData(c) => text.push_str(c.as_ref()),
                 Event::End(_) => {
-                    self.end_element(
-                        &mut stack,
-                        &text,
-                        pos,
-                        &mut pending,
-                        &mut modules,
-                        &mut library_directory,
-                        &mut display_name,
-                    )?;
+                    self.end_element(&mut found, &text, pos)?;
                     text.clear();
                 }
                 Event::DocType(d) => {
@@ -230,31 +220,30 @@ impl Parser<'_> {
         if !saw_root {
             return Err(self.error(self.bytes.len(), "no <application> element"));
         }
-        if !stack.is_empty() {
+        if !found.stack.is_empty() {
             return Err(self.error(
                 self.bytes.len(),
-                format!("<{}> is never closed", stack.join("><")),
+                format!("<{}> is never closed", found.stack.join("><")),
             ));
         }
         Ok(Descriptor {
             version: version.or(dtd_version),
-            display_name,
-            modules,
-            library_directory: library_directory.unwrap_or_else(LibraryDirectory::default_lib),
+            display_name: found.display_name,
+            modules: found.modules,
+            library_directory: found
+                .library_directory
+                .unwrap_or_else(LibraryDirectory::default_lib),
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn end_element(
-        &self,
-        stack: &mut Vec<String>,
-        text: &str,
-        pos: usize,
-        pending: &mut Option<PendingModule>,
-        modules: &mut Vec<DeclaredModule>,
-        library_directory: &mut Option<LibraryDirectory>,
-        display_name: &mut Option<String>,
-    ) -> Result<()> {
+    fn end_element(&self, found: &mut Found, text: &str, pos: usize) -> Result<()> {
+        let Found {
+            stack,
+            pending,
+            modules,
+            library_directory,
+            display_name,
+        } = found;
         let Some(name) = stack.pop() else {
             return Ok(());
         };

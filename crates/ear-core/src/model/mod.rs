@@ -1,19 +1,29 @@
-//! The application model (spec §1): scopes, modules, module detection.
+//! The application model (spec §1): an application in either form, its
+//! scopes and modules, and what opening it warns about.
+//!
+//! It owns [`Application`] (open, look up, read), [`Scope`], [`Module`] and
+//! the warnings; [`kind`] decides module kinds, [`detect`] which archives are
+//! modules, [`descriptor`] reads `application.xml`, [`inventory`] hashes the
+//! content. The model reads; it never writes and knows nothing of updates.
 
 pub mod descriptor;
+pub(crate) mod detect;
 pub(crate) mod inventory;
+pub mod kind;
+pub(crate) mod scope;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 pub use descriptor::{DESCRIPTOR_PATH, DeclaredModule, Descriptor, LibraryDirectory};
 pub use inventory::{Digest, FileInfo, Inventory, ScopeInventory};
+pub use kind::{MODULE_EXTENSIONS, ModuleKind, is_module_extension};
+pub(crate) use scope::ScopeReader;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::path::EntryPath;
 use crate::source::{DynZip, RawFile, Source};
 
@@ -32,35 +42,6 @@ impl fmt::Display for Form {
         f.write_str(match self {
             Form::Archive => "archive",
             Form::Expanded => "expanded",
-        })
-    }
-}
-
-/// The kind of a module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum ModuleKind {
-    /// A web module (`.war`), with a context root.
-    Web,
-    /// An EJB module (`.jar`).
-    Ejb,
-    /// A resource adapter (`.rar`).
-    Connector,
-    /// An application client (`.jar`).
-    Client,
-    /// A SIP module (`.sar`).
-    Sip,
-}
-
-impl fmt::Display for ModuleKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ModuleKind::Web => "web",
-            ModuleKind::Ejb => "ejb",
-            ModuleKind::Connector => "connector",
-            ModuleKind::Client => "client",
-            ModuleKind::Sip => "sip",
         })
     }
 }
@@ -200,19 +181,6 @@ enum ModuleData {
     Root,
     /// Absent.
     Missing,
-}
-
-/// Extensions of archives that can be modules.
-pub(crate) const MODULE_EXTENSIONS: [&str; 4] = ["war", "rar", "sar", "jar"];
-
-/// The module kind an extension alone decides (`.jar` needs its content).
-pub(crate) fn kind_from_extension(ext: &str) -> Option<ModuleKind> {
-    match ext {
-        "war" => Some(ModuleKind::Web),
-        "rar" => Some(ModuleKind::Connector),
-        "sar" => Some(ModuleKind::Sip),
-        _ => None,
-    }
 }
 
 /// A deployed enterprise application, opened for reading.
@@ -424,390 +392,6 @@ impl Application {
                 self.source.location_of(&raw.path),
             ))),
             _ => Ok(None),
-        }
-    }
-
-    fn standalone_kind(&self) -> Result<Option<ModuleKind>> {
-        if !self.source.is_archive() {
-            return Ok(None);
-        }
-        let ext = self
-            .path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        if let Some(kind) = ext.as_deref().and_then(kind_from_extension) {
-            return Ok(Some(kind));
-        }
-        Ok(match ext.as_deref() {
-            Some("jar") => Some(self.probe_jar(&Prefix::Root)?.ok_or_else(|| {
-                Error::NotAnApplication {
-                    path: self.path.clone(),
-                    reason: "it is a plain Java library (no META-INF/ejb-jar.xml, no \
-                         META-INF/application-client.xml, no Main-Class in its manifest); \
-                         give the EAR that contains it"
-                        .into(),
-                }
-            })?),
-            _ => None,
-        })
-    }
-
-    fn open_standalone(&mut self, kind: ModuleKind) -> Result<()> {
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let uri = EntryPath::new(&name).map_err(|problem| Error::UnsafePath {
-            container: self.path.display().to_string(),
-            entry: name.clone(),
-            problem,
-        })?;
-        self.warnings.push(Warning::new(
-            WarningCode::StandaloneModule,
-            format!("{name} is a standalone {kind} module, not an EAR; it is shown as an application holding that one module"),
-        ));
-        self.modules.push(Module {
-            context_root: (kind == ModuleKind::Web).then(|| format!("/{}", uri.file_stem())),
-            uri: uri.clone(),
-            kind,
-            alt_dd: None,
-            storage: Storage::Archive,
-            declared: false,
-        });
-        self.module_data.insert(uri, ModuleData::Root);
-        self.library_directory = LibraryDirectory::None;
-        let duplicates = self.source.list(&|_| false)?.duplicates;
-        self.push_duplicate_warnings(&duplicates);
-        Ok(())
-    }
-
-    fn push_duplicate_warnings(&mut self, duplicates: &[String]) {
-        for name in duplicates {
-            self.warnings.push(Warning::new(
-                WarningCode::DuplicateEntry,
-                format!("{name} has duplicate entry names; for each name the last entry is used, as the zip reader sees it"),
-            ));
-        }
-    }
-
-    fn detect_modules(&mut self) -> Result<()> {
-        let ext = self
-            .path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        if self.source.is_archive() && ext.as_deref() != Some("ear") {
-            self.warnings.push(Warning::new(
-                WarningCode::NotEarExtension,
-                format!(
-                    "{} does not end in .ear; it was read as an EAR",
-                    self.path.display()
-                ),
-            ));
-        }
-        let descriptor_path = EntryPath::new(DESCRIPTOR_PATH).unwrap_or_else(|_| unreachable!());
-        if let Some(raw) = self.source.find(&descriptor_path)? {
-            let bytes = self.source.read(&raw)?;
-            let descriptor = Descriptor::parse(&bytes, &self.source.location_of(&descriptor_path))?;
-            self.library_directory = descriptor.library_directory.clone();
-            self.descriptor = Some(descriptor);
-        }
-        match self.descriptor.clone() {
-            Some(d) => self.modules_from_descriptor(&d)?,
-            None => self.modules_by_convention()?,
-        }
-        if self.modules.is_empty() {
-            self.warnings.push(Warning::new(
-                WarningCode::NoModules,
-                "the application has no modules",
-            ));
-        }
-        Ok(())
-    }
-
-    fn modules_from_descriptor(&mut self, descriptor: &Descriptor) -> Result<()> {
-        let declared: BTreeSet<EntryPath> =
-            descriptor.modules.iter().map(|m| m.uri.clone()).collect();
-        for outer in &declared {
-            if let Some(inner) = declared.iter().find(|inner| inner.is_inside(outer)) {
-                return Err(Error::NestedModule {
-                    outer: outer.to_string(),
-                    inner: inner.to_string(),
-                });
-            }
-        }
-        let listing = self.source.list(&|dir| declared.contains(dir))?;
-        let dirs: BTreeSet<EntryPath> = listing.dirs.iter().cloned().collect();
-        self.push_duplicate_warnings(&listing.duplicates);
-        let mut files = listing.files;
-        for declared_module in &descriptor.modules {
-            let uri = &declared_module.uri;
-            if self.module_data.contains_key(uri) {
-                continue; // declared twice: the first declaration wins
-            }
-            let file_pos = files.iter().position(|f| &f.path == uri);
-            let data = match (file_pos, dirs.contains(uri)) {
-                (Some(_), true) => {
-                    return Err(Error::NotAnApplication {
-                        path: self.path.clone(),
-                        reason: format!(
-                            "module {uri} is both a file and a directory; remove one of them"
-                        ),
-                    });
-                }
-                (Some(i), false) => ModuleData::Nested(files.remove(i)),
-                (None, true) => ModuleData::Dir(uri.clone()),
-                (None, false) => {
-                    self.warnings.push(Warning::new(
-                        WarningCode::ModuleMissing,
-                        format!(
-                            "module {uri} is declared in {DESCRIPTOR_PATH} but is not in the application"
-                        ),
-                    ));
-                    ModuleData::Missing
-                }
-            };
-            let storage = storage_of(&data);
-            self.module_data.insert(uri.clone(), data);
-            self.modules.push(Module {
-                uri: uri.clone(),
-                kind: declared_module.kind,
-                context_root: declared_module.context_root.clone(),
-                alt_dd: declared_module.alt_dd.clone(),
-                storage,
-                declared: true,
-            });
-        }
-        self.app_files = files;
-        Ok(())
-    }
-
-    fn modules_by_convention(&mut self) -> Result<()> {
-        let lib = self.library_directory.clone();
-        let candidate = |p: &EntryPath| {
-            p.extension()
-                .is_some_and(|e| MODULE_EXTENSIONS.contains(&e.as_str()))
-                && !lib.contains(p)
-                && !lib.holds(p)
-        };
-        let listing = self.source.list(&candidate)?;
-        self.push_duplicate_warnings(&listing.duplicates);
-        let mut app_files = Vec::with_capacity(listing.files.len());
-        for raw in listing.files {
-            if !candidate(&raw.path) {
-                app_files.push(raw);
-                continue;
-            }
-            let kind = match raw
-                .path
-                .extension()
-                .as_deref()
-                .and_then(kind_from_extension)
-            {
-                Some(kind) => Some(kind),
-                // A jar that is not a zip is a plain file; the inventory reports it.
-                None => self.probe_jar(&Prefix::Nested(&raw)).unwrap_or_default(),
-            };
-            match kind {
-                Some(kind) => {
-                    self.add_conventional(raw.path.clone(), kind, ModuleData::Nested(raw))
-                }
-                None => app_files.push(raw),
-            }
-        }
-        for dir in listing.dirs {
-            let kind = match dir.extension().as_deref().and_then(kind_from_extension) {
-                Some(kind) => Some(kind),
-                None => self.probe_jar(&Prefix::Dir(&dir))?,
-            };
-            match kind {
-                Some(kind) => self.add_conventional(dir.clone(), kind, ModuleData::Dir(dir)),
-                None => {
-                    for mut raw in self.source.list_dir(&dir)? {
-                        raw.path = dir.join(&raw.path);
-                        app_files.push(raw);
-                    }
-                }
-            }
-        }
-        app_files.sort_by(|a, b| a.path.cmp(&b.path));
-        self.app_files = app_files;
-        Ok(())
-    }
-
-    fn add_conventional(&mut self, uri: EntryPath, kind: ModuleKind, data: ModuleData) {
-        self.modules.push(Module {
-            context_root: (kind == ModuleKind::Web).then(|| format!("/{}", uri.file_stem())),
-            uri: uri.clone(),
-            kind,
-            alt_dd: None,
-            storage: storage_of(&data),
-            declared: false,
-        });
-        self.module_data.insert(uri, data);
-    }
-
-    /// Tells an EJB jar or a client jar from a utility jar (spec §1 conventions).
-    fn probe_jar(&self, at: &Prefix<'_>) -> Result<Option<ModuleKind>> {
-        let (has, manifest): (EntryTest<'_>, Option<Vec<u8>>) = match at {
-            Prefix::Nested(raw) => {
-                let zip = self.source.open_nested(raw)?;
-                let names: BTreeSet<String> = zip
-                    .file_names()
-                    .filter_map(|n| n.ok().map(std::borrow::Cow::into_owned))
-                    .collect();
-                let manifest = read_zip_entry(zip, "META-INF/MANIFEST.MF");
-                (Box::new(move |n: &str| names.contains(n)), manifest)
-            }
-            Prefix::Root => {
-                let find = |n: &str| {
-                    EntryPath::new(n)
-                        .ok()
-                        .and_then(|p| self.source.find(&p).ok().flatten())
-                };
-                let manifest =
-                    find("META-INF/MANIFEST.MF").and_then(|raw| self.source.read(&raw).ok());
-                (Box::new(move |n: &str| find(n).is_some()), manifest)
-            }
-            Prefix::Dir(dir) => {
-                let find = |n: &str| {
-                    EntryPath::new(n)
-                        .ok()
-                        .and_then(|p| self.source.find(&dir.join(&p)).ok().flatten())
-                };
-                let manifest =
-                    find("META-INF/MANIFEST.MF").and_then(|raw| self.source.read(&raw).ok());
-                (Box::new(move |n: &str| find(n).is_some()), manifest)
-            }
-        };
-        if has("META-INF/ejb-jar.xml") {
-            return Ok(Some(ModuleKind::Ejb));
-        }
-        if has("META-INF/application-client.xml")
-            || manifest.is_some_and(|m| manifest_has_main_class(&m))
-        {
-            return Ok(Some(ModuleKind::Client));
-        }
-        Ok(None)
-    }
-}
-
-/// Tells whether an entry name exists in the archive or directory being probed.
-type EntryTest<'a> = Box<dyn Fn(&str) -> bool + 'a>;
-
-enum Prefix<'a> {
-    Nested(&'a RawFile),
-    Dir(&'a EntryPath),
-    Root,
-}
-
-fn storage_of(data: &ModuleData) -> Storage {
-    match data {
-        ModuleData::Nested(_) | ModuleData::Root => Storage::Archive,
-        ModuleData::Dir(_) => Storage::Directory,
-        ModuleData::Missing => Storage::Missing,
-    }
-}
-
-fn read_zip_entry(mut zip: DynZip, name: &str) -> Option<Vec<u8>> {
-    let mut entry = zip.by_name(name).ok()?;
-    let mut bytes = Vec::new();
-    entry.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
-}
-
-/// Whether a JAR manifest has a main section `Main-Class` attribute.
-pub(crate) fn manifest_has_main_class(manifest: &[u8]) -> bool {
-    String::from_utf8_lossy(manifest)
-        .lines()
-        .take_while(|l| !l.trim().is_empty())
-        .any(|l| {
-            l.split_once(':').is_some_and(|(k, v)| {
-                k.trim().eq_ignore_ascii_case("Main-Class") && !v.trim().is_empty()
-            })
-        })
-}
-
-/// Reads the files of one scope.
-pub(crate) enum ScopeReader<'a> {
-    /// Files of the outer source (application scope, directory module, standalone).
-    Outer {
-        app: &'a Application,
-        files: Vec<RawFile>,
-    },
-    /// A nested module archive.
-    Nested {
-        zip: std::sync::Mutex<DynZip>,
-        entries: crate::source::EntryIndex,
-        duplicates: Vec<String>,
-        location: String,
-    },
-}
-
-impl ScopeReader<'_> {
-    /// Paths (relative to the scope) and sizes, sorted.
-    pub fn files(&self) -> Vec<(EntryPath, u64)> {
-        match self {
-            ScopeReader::Outer { files, .. } => {
-                files.iter().map(|f| (f.path.clone(), f.size)).collect()
-            }
-            ScopeReader::Nested { entries, .. } => {
-                entries.iter().map(|(p, &(_, s))| (p.clone(), s)).collect()
-            }
-        }
-    }
-
-    /// Entry names that occur twice in a nested module archive.
-    pub fn duplicates(&self) -> &[String] {
-        match self {
-            ScopeReader::Outer { .. } => &[],
-            ScopeReader::Nested { duplicates, .. } => duplicates,
-        }
-    }
-
-    /// Reads one file; `None` when absent.
-    pub fn read(&self, rel: &EntryPath) -> Result<Option<Vec<u8>>> {
-        let mut out = None;
-        self.with_reader(rel, &mut |r| {
-            let mut bytes = Vec::new();
-            r.read_to_end(&mut bytes)
-                .map_err(|e| Error::io("cannot read", rel.as_str(), e))?;
-            out = Some(bytes);
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    /// Runs `f` over a reader of `rel`; does nothing when absent.
-    pub fn with_reader(
-        &self,
-        rel: &EntryPath,
-        f: &mut dyn FnMut(&mut dyn Read) -> Result<()>,
-    ) -> Result<()> {
-        match self {
-            ScopeReader::Outer { app, files } => {
-                if let Ok(i) = files.binary_search_by(|f| f.path.cmp(rel)) {
-                    app.source.with_reader(&files[i], |r| f(r))?;
-                }
-                Ok(())
-            }
-            ScopeReader::Nested {
-                zip,
-                entries,
-                location,
-                ..
-            } => {
-                let Some(&(index, _)) = entries.get(rel) else {
-                    return Ok(());
-                };
-                let mut zip = zip
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let mut entry = zip
-                    .by_index(index)
-                    .map_err(|e| Error::zip(format!("{location}!{rel}"), e))?;
-                f(&mut entry)
-            }
         }
     }
 }

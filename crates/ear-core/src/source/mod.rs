@@ -1,6 +1,10 @@
 //! The read side of the two forms of an application (spec §1): an `.ear`
 //! zip archive, or an expanded directory. Modules may be stored as nested
 //! archives or as directories in either form.
+//!
+//! It owns listing, finding and reading bytes, and checking entry names
+//! into [`EntryPath`]s. It never writes, and it does not know what a module
+//! is: deciding that is the model's job.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -317,6 +321,17 @@ pub(crate) fn index_entries<R: Read + Seek>(
         duplicates.push(container.to_owned());
     }
     Ok((entries, duplicates))
+}
+
+/// Opens a zip held in memory (a module archive shipped by an update) and
+/// indexes its file entries.
+pub(crate) fn open_in_memory<'a>(
+    bytes: &'a [u8],
+    location: &str,
+) -> Result<(ZipArchive<Cursor<&'a [u8]>>, EntryIndex)> {
+    let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::zip(location, e))?;
+    let (entries, _) = index_entries(&zip, location)?;
+    Ok((zip, entries))
 }
 
 fn walk_dir(

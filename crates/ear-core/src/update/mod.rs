@@ -1,4 +1,9 @@
-//! The four update kinds (spec §2): full, module, file and partial.
+//! The four update kinds (spec §2): full, module, file and partial, read
+//! from disk and checked; and the delete lists partial updates carry.
+//!
+//! An [`Update`] knows its own bytes only: it never looks at the
+//! application it will be applied to (that is the planner's job) and never
+//! writes.
 
 pub mod delete_list;
 
@@ -11,7 +16,7 @@ use serde::Serialize;
 use zip::ZipArchive;
 
 use crate::error::{Error, Result};
-use crate::model::Application;
+use crate::model::{Application, is_module_extension};
 use crate::path::EntryPath;
 use crate::source::EntryIndex;
 
@@ -197,7 +202,7 @@ impl Update {
         match ext.as_deref() {
             Some("zip") => Update::partial(path),
             Some("ear") => Update::full(path),
-            Some("war" | "jar" | "rar" | "sar") => {
+            Some(ext) if is_module_extension(ext) => {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())

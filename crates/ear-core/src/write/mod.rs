@@ -1,27 +1,30 @@
-//! Applying a plan (spec §5): archives are rewritten to a temporary file and
-//! renamed over the target; expanded applications change through a journal.
+//! Writing a plan (spec §5): the [`ChangeSet`] (the bytes each change
+//! writes), archives rewritten to a temporary file and renamed over the
+//! target ([`archive`]), expanded applications changed through a journal
+//! ([`expanded`]), module registration in the descriptor
+//! ([`descriptor_edit`]), and the zips earpatch builds from scratch
+//! ([`zipout`]).
+//!
+//! `write` executes a plan; it never decides what changes (that is
+//! [`crate::plan`]) and keeps no history (that is [`crate::state`]).
 
 pub(crate) mod archive;
 pub(crate) mod descriptor_edit;
-pub mod expanded;
+pub(crate) mod expanded;
+pub(crate) mod zipout;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::{Application, DESCRIPTOR_PATH, Form, Scope, Storage};
+use crate::fs::{parent_dir, sync_dir, temp_prefix};
+use crate::model::inventory::{full_path_bytes, hash_path, sha256_of};
+use crate::model::{Application, DESCRIPTOR_PATH, Digest, Form, Inventory, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Op, Origin, Plan};
 use crate::update::{Payload, Update};
-
-/// A test-only fail point: when the environment variable
-/// `EARPATCH_FAILPOINT` names `point`, the process aborts right there, as a
-/// crash or `kill -9` would. Used by the crash-safety tests.
-pub(crate) fn fail_point(point: &str) {
-    if std::env::var("EARPATCH_FAILPOINT").is_ok_and(|v| v == point) {
-        std::process::abort();
-    }
-}
 
 /// New content for one path: bytes, or deletion.
 pub(crate) type Action = Option<Vec<u8>>;
@@ -48,7 +51,7 @@ impl ChangeSet {
         for change in plan.effective_changes() {
             let bytes = match (&change.origin, change.op) {
                 (_, Op::Delete) | (Origin::None, _) => None,
-                (origin, _) => Some(read_origin(update, new_app, origin)?),
+                (origin, _) => Some(origin.read(update)?),
             };
             if change.module.is_some() {
                 set.whole.insert(change.path.clone(), bytes);
@@ -128,31 +131,6 @@ impl ChangeSet {
     }
 }
 
-fn read_origin(update: &Update, new_app: Option<&Application>, origin: &Origin) -> Result<Vec<u8>> {
-    match (origin, &update.payload) {
-        (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.read(path, update.source()),
-        (Origin::SourceFile, _) => update.read_source(),
-        (Origin::NewApplication(path), _) => new_app
-            .ok_or_else(|| {
-                Error::refused(
-                    update.source().display().to_string(),
-                    "internal error: no new application",
-                )
-            })?
-            .read(path)?
-            .ok_or_else(|| {
-                Error::refused(
-                    format!("{}!{path}", update.source().display()),
-                    "the file vanished",
-                )
-            }),
-        _ => Err(Error::refused(
-            update.source().display().to_string(),
-            "internal error: no bytes for a change",
-        )),
-    }
-}
-
 /// Writes the changed application: for the archive form a new archive at
 /// `out` (which may be the application itself: temporary file + rename); for
 /// the expanded form through the journal in `journal_dir`.
@@ -182,7 +160,7 @@ pub(crate) fn write_application(
             let copy = staging.path().join("app");
             expanded::write_copy(app, set, &copy)?;
             let packed = staging.path().join("app.ear");
-            crate::history::export_ear(&Application::open(&copy)?, &packed)?;
+            zipout::export_ear(&Application::open(&copy)?, &packed)?;
             std::fs::rename(&packed, out)
                 .map_err(|e| Error::io("cannot rename the new archive to", out, e))?;
             sync_dir(&dir)
@@ -203,63 +181,76 @@ pub(crate) fn rebuilt_modules(app: &Application, set: &ChangeSet) -> BTreeSet<En
         .collect()
 }
 
-/// The directory that will hold a file: creates it.
-pub(crate) fn ensure_parent(path: &Path) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io("cannot create", parent, e))?;
+/// The digest the application will have once `set` is written.
+pub(crate) fn predict_digest(
+    app: &Application,
+    before: &Inventory,
+    set: &ChangeSet,
+) -> Result<Digest> {
+    // What changes, by full path (small); everything else streams from `before`.
+    let mut changed: BTreeMap<EntryPath, Option<[u8; 32]>> = BTreeMap::new();
+    let hash = |b: &[u8]| -> Result<[u8; 32]> { sha256_of(&mut &b[..], "memory") };
+    for (path, action) in &set.app {
+        changed.insert(path.clone(), action.as_deref().map(hash).transpose()?);
     }
-    Ok(())
-}
-
-/// Writes `value` as JSON to `dir/name` atomically: temporary file, sync,
-/// rename, sync of the folder.
-pub(crate) fn write_json_atomic(
-    dir: &Path,
-    name: &str,
-    value: &impl serde::Serialize,
-) -> Result<()> {
-    use std::io::Write as _;
-    let path = dir.join(name);
-    let tmp = dir.join(format!("{name}.tmp"));
-    let bytes =
-        serde_json::to_vec_pretty(value).map_err(|e| Error::io("cannot write", &path, e.into()))?;
-    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
-    f.write_all(&bytes)
-        .map_err(|e| Error::io("cannot write", &tmp, e))?;
-    f.sync_all()
-        .map_err(|e| Error::io("cannot sync", &tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot write", &path, e))?;
-    sync_dir(dir)
-}
-
-/// The prefix of the temporary files written beside `target`:
-/// `.earpatch-<file name>-`, so that cleaning up after one application never
-/// touches another one's files.
-pub(crate) fn temp_prefix(target: &Path) -> String {
-    let name = target
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    format!(".earpatch-{name}-")
-}
-
-/// Syncs a directory so that renames in it are durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        let handle = std::fs::File::open(dir).map_err(|e| Error::io("cannot open", dir, e))?;
-        handle
-            .sync_all()
-            .map_err(|e| Error::io("cannot sync", dir, e))?;
+    for (uri, actions) in &set.module_files {
+        for (rel, action) in actions {
+            changed.insert(uri.join(rel), action.as_deref().map(hash).transpose()?);
+        }
     }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
-}
-
-/// `dir` for a path's parent, `.` when it has none.
-pub(crate) fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let replaced_modules: Vec<&EntryPath> = set.whole.keys().collect();
+    for (uri, action) in &set.whole {
+        if let Some(archive) = action {
+            let location = format!("{}!{uri}", app.path().display());
+            let (mut zip, entries) = crate::source::open_in_memory(archive, &location)?;
+            for (rel, (index, _)) in entries {
+                let mut entry = zip.by_index(index).map_err(|e| Error::zip(&location, e))?;
+                changed.insert(uri.join(&rel), Some(sha256_of(&mut entry, &location)?));
+            }
+        }
     }
+    let in_replaced = |scope: &Scope, rel: &EntryPath| match scope {
+        Scope::Module(uri) => replaced_modules.contains(&uri),
+        Scope::Application => replaced_modules
+            .iter()
+            .any(|m| rel.is_inside(m) || &rel == m),
+    };
+    // Merge the sorted files of `before` with the sorted changes.
+    let mut hasher = Sha256::new();
+    let mut pending = changed.iter().peekable();
+    let emit = |hasher: &mut Sha256, path: &EntryPath, sha: &Option<[u8; 32]>| {
+        if let Some(sha) = sha {
+            hash_path(hasher, &Scope::Application, path);
+            hasher.update(sha);
+        }
+    };
+    for (scope, file) in before.sorted_files() {
+        let key: Vec<u8> = full_path_bytes(scope, &file.path).collect();
+        while let Some((path, sha)) = pending.peek() {
+            if path.as_str().as_bytes() < key.as_slice() {
+                emit(&mut hasher, path, sha);
+                pending.next();
+            } else {
+                break;
+            }
+        }
+        if pending
+            .peek()
+            .is_some_and(|(p, _)| p.as_str().as_bytes() == key.as_slice())
+        {
+            if let Some((path, sha)) = pending.next() {
+                emit(&mut hasher, path, sha);
+            }
+            continue;
+        }
+        if in_replaced(scope, &file.path) {
+            continue;
+        }
+        hash_path(&mut hasher, scope, &file.path);
+        hasher.update(file.sha256);
+    }
+    for (path, sha) in pending {
+        emit(&mut hasher, path, sha);
+    }
+    Ok(Digest(hasher.finalize().into()))
 }

@@ -1,6 +1,7 @@
 //! Writing the archive form: unchanged entries are raw-copied (no inflate,
 //! no deflate), touched nested modules are rebuilt the same way, the result
 //! goes to a temporary file beside the target, is synced and renamed.
+//! It never edits an archive in place and never decides what changes.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -10,9 +11,11 @@ use std::path::Path;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-use super::{Action, ChangeSet, fail_point, parent_dir, rebuilt_modules, sync_dir};
+use super::zipout::finish_file;
+use super::{Action, ChangeSet, rebuilt_modules};
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
+use crate::fs::{AtomicFile, fail_point};
 use crate::model::{Application, Storage};
 use crate::path::EntryPath;
 
@@ -185,10 +188,7 @@ pub(crate) fn rebuild_module(
         &mut writer,
         &location,
     )?;
-    let buffered = writer.finish().map_err(|e| Error::zip(&location, e))?;
-    buffered
-        .into_inner()
-        .map_err(|e| Error::io("cannot write", &location, e.into_error()))
+    finish_file(writer, &location)
 }
 
 /// Builds a new module archive from files (a module a full update creates).
@@ -212,10 +212,7 @@ pub(crate) fn build_module(files: &BTreeMap<EntryPath, Action>, location: &str) 
             location,
         )?;
     }
-    let buffered = writer.finish().map_err(|e| Error::zip(location, e))?;
-    buffered
-        .into_inner()
-        .map_err(|e| Error::io("cannot write", location, e.into_error()))
+    finish_file(writer, location)
 }
 
 /// Rebuilds the touched nested modules, two at a time (both cores).
@@ -287,36 +284,16 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
         });
         changes.insert(uri.to_string(), w);
     }
-    let dir = parent_dir(out);
-    let tmp = tempfile::Builder::new()
-        .prefix(&super::temp_prefix(out))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
-    if let Ok(meta) = std::fs::metadata(out) {
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
-    }
+    let tmp = AtomicFile::beside(out)?;
+    tmp.keep_mode_of(out);
     let source_file =
         File::open(app.path()).map_err(|e| Error::io("cannot open", app.path(), e))?;
     let mut source =
         ZipArchive::new(BufReader::new(source_file)).map_err(|e| Error::zip(&location, e))?;
-    let handle = tmp
-        .as_file()
-        .try_clone()
-        .map_err(|e| Error::io("cannot write", tmp.path(), e))?;
-    let mut writer = ZipWriter::new(BufWriter::with_capacity(1 << 20, handle));
+    let mut writer = ZipWriter::new(BufWriter::with_capacity(1 << 20, tmp.handle()?));
     rewrite(&mut source, changes, &drop_prefixes, &mut writer, &location)?;
-    let buffered = writer
-        .finish()
-        .map_err(|e| Error::zip(tmp.path().display().to_string(), e))?;
-    let file = buffered
-        .into_inner()
-        .map_err(|e| Error::io("cannot write", tmp.path(), e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| Error::io("cannot sync", tmp.path(), e))?;
-    fail_point("archive-before-rename");
-    tmp.persist(out)
-        .map_err(|e| Error::io("cannot rename the new archive to", out, e.error))?;
+    finish_file(writer, &tmp.path().display().to_string())?;
+    tmp.commit_with(|| fail_point("archive-before-rename"))?;
     fail_point("archive-after-rename");
-    sync_dir(&dir)
+    Ok(())
 }

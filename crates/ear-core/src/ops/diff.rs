@@ -1,19 +1,18 @@
-//! The minimal partial update that turns one version of an application into
-//! another (`earpatch diff`), and drift detection (spec §1–§3).
+//! `diff`: the minimal partial update that turns one version of an
+//! application into another, and the plan of applying it (spec §1–§3); also
+//! how drift on a node is shown. It writes only its output zip.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use zip::write::SimpleFileOptions;
-use zip::{DateTime, ZipWriter};
-
 use crate::error::{Error, Result};
+use crate::fs::AtomicFile;
 use crate::impact::Effect;
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Plan, PlanOptions};
 use crate::update::{DELETE_LIST_PATH, Update, escape_path};
+use crate::write::zipout::{Stamp, ZipOut, delete_list, module_as_archive};
 
 /// What [`diff`] wrote and what applying it to the old version does.
 #[derive(Debug, Clone)]
@@ -124,10 +123,7 @@ pub fn diff(
         }
     }
     for uri in new_modules.difference(&old_modules) {
-        entries.insert(
-            uri.to_string(),
-            crate::history::module_as_archive(new, uri)?,
-        );
+        entries.insert(uri.to_string(), module_as_archive(new, uri)?);
     }
     write_zip(out, &entries, &delete_lists)?;
     let deletions = delete_lists.values().map(Vec::len).sum();
@@ -148,56 +144,25 @@ pub fn diff(
     })
 }
 
-fn fixed_options() -> SimpleFileOptions {
-    SimpleFileOptions::default()
-        .last_modified_time(DateTime::default())
-        .unix_permissions(0o644)
-}
-
 fn write_zip(
     out: &Path,
     entries: &BTreeMap<String, Vec<u8>>,
     delete_lists: &BTreeMap<String, Vec<String>>,
 ) -> Result<()> {
-    let dir = crate::apply::parent_dir(out);
-    let tmp = tempfile::Builder::new()
-        .prefix(&crate::apply::temp_prefix(out))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
-    let location = out.display().to_string();
-    let handle = tmp
-        .as_file()
-        .try_clone()
-        .map_err(|e| Error::io("cannot write", &location, e))?;
-    let mut zip = ZipWriter::new(BufWriter::new(handle));
     let mut all: BTreeMap<String, Vec<u8>> = entries.clone();
     for (scope, lines) in delete_lists {
-        let name = if scope.is_empty() {
-            DELETE_LIST_PATH.to_owned()
-        } else {
-            format!("{scope}/{DELETE_LIST_PATH}")
-        };
-        let mut text = String::from("# files of this scope that the new version no longer has\n");
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        all.insert(name, text.into_bytes());
+        let (name, text) = delete_list(
+            scope,
+            "files of this scope that the new version no longer has",
+            lines,
+        );
+        all.insert(name, text);
     }
+    let tmp = AtomicFile::beside(out)?;
+    let mut zip = ZipOut::to_file(tmp.handle()?, out, Stamp::Fixed);
     for (name, bytes) in &all {
-        zip.start_file(name.as_str(), fixed_options())
-            .map_err(|e| Error::zip(&location, e))?;
-        zip.write_all(bytes)
-            .map_err(|e| Error::io("cannot write", &location, e))?;
+        zip.add(name, bytes)?;
     }
-    let buffered = zip.finish().map_err(|e| Error::zip(&location, e))?;
-    let file = buffered
-        .into_inner()
-        .map_err(|e| Error::io("cannot write", &location, e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| Error::io("cannot sync", &location, e))?;
-    tmp.persist(out)
-        .map_err(|e| Error::io("cannot write", out, e.error))?;
-    Ok(())
+    zip.finish_synced()?;
+    tmp.commit()
 }

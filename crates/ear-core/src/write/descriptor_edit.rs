@@ -1,5 +1,6 @@
 //! Registering an added module in `META-INF/application.xml`, keeping the
-//! rest of the file byte for byte (spec §2).
+//! rest of the file byte for byte (spec §2). A pure function of the old
+//! bytes: it reads and writes no file.
 
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;

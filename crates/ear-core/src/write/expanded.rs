@@ -1,5 +1,7 @@
 //! Changing an expanded application through a journal, so that an
-//! interrupted apply is rolled back on the next run (spec §5).
+//! interrupted apply is rolled back on the next run (spec §5); and writing a
+//! changed copy of one. It writes only inside the application, its journal
+//! folder and a new output folder; it keeps no history.
 //!
 //! 1. every new file is staged in `journal/new/`, synced; the journal is
 //!    written with state `committing` (atomically: temporary file + rename);
@@ -18,8 +20,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::archive::rebuild_module;
-use super::{Action, ChangeSet, ensure_parent, fail_point, sync_dir};
+use super::{Action, ChangeSet};
 use crate::error::{Error, Result};
+use crate::fs::{ensure_parent, fail_point, parent_dir, sync_dir, temp_prefix, write_json_atomic};
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
 
@@ -128,9 +131,7 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
 
 /// The files of a module archive.
 fn unpack(archive: &[u8], location: &str) -> Result<BTreeMap<EntryPath, Vec<u8>>> {
-    let mut zip =
-        zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| Error::zip(location, e))?;
-    let (entries, _) = crate::source::index_entries(&zip, location)?;
+    let (mut zip, entries) = crate::source::open_in_memory(archive, location)?;
     let mut out = BTreeMap::new();
     for (path, (index, _)) in entries {
         let mut entry = zip
@@ -146,7 +147,7 @@ fn unpack(archive: &[u8], location: &str) -> Result<BTreeMap<EntryPath, Vec<u8>>
 }
 
 fn write_journal(dir: &Path, journal: &Journal) -> Result<()> {
-    super::write_json_atomic(dir, JOURNAL, journal)
+    write_json_atomic(&dir.join(JOURNAL), journal)
 }
 
 fn stage(path: &Path, content: Staged) -> Result<()> {
@@ -275,33 +276,30 @@ fn remove_empty_parents(file: &Path, root: &Path, keep: &[PathBuf]) {
     }
 }
 
-/// What recovering an interrupted apply found (see [`crate::history::recover`]).
+/// What replaying an unfinished journal did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recovery {
+pub(crate) enum Replay {
     /// No unfinished journal.
     Clean,
-    /// An apply was interrupted before changing anything; its staging was discarded.
+    /// The apply was interrupted before changing anything; its staging was discarded.
     Discarded,
-    /// An apply was interrupted while changing files; they were restored.
+    /// The apply was interrupted while changing files; they were restored.
     RolledBack,
-    /// An apply had finished but not cleaned up; it was cleaned up.
+    /// The apply had finished but not cleaned up; it was cleaned up.
     Finished,
-    /// An apply was interrupted before changing anything; its history record
-    /// was settled (marked failed, or applied when the new content is in place).
-    RecordSettled,
 }
 
 /// Finishes or rolls back an interrupted journal in `journal_dir` for the
 /// expanded application at `root`.
-pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
+pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Replay> {
     let path = journal_dir.join(JOURNAL);
     if !path.exists() {
         if journal_dir.exists() {
             std::fs::remove_dir_all(journal_dir)
                 .map_err(|e| Error::io("cannot remove", journal_dir, e))?;
-            return Ok(Recovery::Discarded);
+            return Ok(Replay::Discarded);
         }
-        return Ok(Recovery::Clean);
+        return Ok(Replay::Clean);
     }
     let text = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
     let journal: Journal = serde_json::from_slice(&text).map_err(|e| Error::Refused {
@@ -312,8 +310,8 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
         ),
     })?;
     let outcome = match journal.state {
-        State::Staging => Recovery::Discarded,
-        State::Committed => Recovery::Finished,
+        State::Staging => Replay::Discarded,
+        State::Committed => Replay::Finished,
         State::Committing => {
             let (new_dir, old_dir): (PathBuf, PathBuf) =
                 (journal_dir.join("new"), journal_dir.join("old"));
@@ -334,7 +332,7 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Recovery> {
                 }
             }
             sync_dir(root)?;
-            Recovery::RolledBack
+            Replay::RolledBack
         }
     };
     std::fs::remove_dir_all(journal_dir).map_err(|e| Error::io("cannot remove", journal_dir, e))?;
@@ -350,9 +348,9 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
             "the output already exists; give a new directory (or an .ear path for an archive)",
         ));
     }
-    let parent = super::parent_dir(out);
+    let parent = parent_dir(out);
     let tmp = tempfile::Builder::new()
-        .prefix(&super::temp_prefix(out))
+        .prefix(&temp_prefix(out))
         .tempdir_in(&parent)
         .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
     for item in walkdir::WalkDir::new(app.path()).min_depth(1) {

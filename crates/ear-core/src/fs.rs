@@ -1,0 +1,155 @@
+//! File-system primitives every writer shares: the one atomic-write helper
+//! (temporary file beside the target, sync, rename, sync of the folder),
+//! folder syncing and the naming of temporary files.
+//!
+//! This module knows nothing of applications, zips or plans; it must not
+//! decide what to write, only how a file lands on disk durably.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::{Error, Result};
+
+/// A file being written beside its target: created under a temporary name in
+/// the target's folder, it replaces the target only at [`AtomicFile::commit`],
+/// after its bytes are synced; dropping it unfinished removes it. Readers see
+/// the old file or the new one, never a part.
+///
+/// New files get the mode a plain `create` would (0666 less the umask);
+/// [`AtomicFile::keep_mode_of`] keeps a replaced file's mode instead.
+#[derive(Debug)]
+pub(crate) struct AtomicFile {
+    tmp: NamedTempFile,
+    target: PathBuf,
+    dir: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing a replacement for `target`.
+    pub(crate) fn beside(target: &Path) -> Result<AtomicFile> {
+        let dir = parent_dir(target);
+        let prefix = temp_prefix(target);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
+        Ok(AtomicFile {
+            tmp,
+            target: target.to_path_buf(),
+            dir,
+        })
+    }
+
+    /// Gives the new file the permissions of the file it replaces, if any.
+    pub(crate) fn keep_mode_of(&self, old: &Path) {
+        if let Ok(meta) = std::fs::metadata(old) {
+            let _ = std::fs::set_permissions(self.tmp.path(), meta.permissions());
+        }
+    }
+
+    /// The open temporary file.
+    pub(crate) fn file(&self) -> &File {
+        self.tmp.as_file()
+    }
+
+    /// A second handle on the temporary file (for buffered writers that own theirs).
+    pub(crate) fn handle(&self) -> Result<File> {
+        self.tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::io("cannot write", self.tmp.path(), e))
+    }
+
+    /// Where the temporary file is.
+    pub(crate) fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Syncs the new bytes and renames them over the target (`before_rename`
+    /// runs between the two: the crash tests' fail point), then syncs the folder.
+    pub(crate) fn commit_with(self, before_rename: impl FnOnce()) -> Result<()> {
+        self.tmp
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", self.tmp.path(), e))?;
+        before_rename();
+        self.tmp
+            .persist(&self.target)
+            .map_err(|e| Error::io("cannot rename the new file to", &self.target, e.error))?;
+        sync_dir(&self.dir)
+    }
+
+    /// [`AtomicFile::commit_with`] without a fail point.
+    pub(crate) fn commit(self) -> Result<()> {
+        self.commit_with(|| {})
+    }
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically.
+pub(crate) fn write_json_atomic(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    use std::io::Write as _;
+    let bytes =
+        serde_json::to_vec_pretty(value).map_err(|e| Error::io("cannot write", path, e.into()))?;
+    let out = AtomicFile::beside(path)?;
+    out.file()
+        .write_all(&bytes)
+        .map_err(|e| Error::io("cannot write", out.path(), e))?;
+    out.commit()
+}
+
+/// The prefix of the temporary files written beside `target`:
+/// `.earpatch-<file name>-`, so that cleaning up after one application never
+/// touches another one's files.
+pub(crate) fn temp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    format!(".earpatch-{name}-")
+}
+
+/// Syncs a directory so that renames in it are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let handle = File::open(dir).map_err(|e| Error::io("cannot open", dir, e))?;
+        handle
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// `dir` for a path's parent, `.` when it has none.
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Creates the folder that will hold `path`.
+pub(crate) fn ensure_parent(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("cannot create", parent, e))?;
+    }
+    Ok(())
+}
+
+/// A test-only fail point: when the environment variable
+/// `EARPATCH_FAILPOINT` names `point`, the process aborts right there, as a
+/// crash or `kill -9` would. Used by the crash-safety tests.
+pub(crate) fn fail_point(point: &str) {
+    if std::env::var("EARPATCH_FAILPOINT").is_ok_and(|v| v == point) {
+        std::process::abort();
+    }
+}

@@ -1,0 +1,467 @@
+//! `apply` (spec §5, §6): plan an update and write it, in place with a
+//! history record and an undo bundle, or to a new file with `-o`; the
+//! preconditions (expected digest, strict, free space) are checked first.
+//!
+//! An operation combines the layers (plan, write, state); it holds no
+//! format or layout knowledge of its own.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::recover::{Recovery, interrupted, settle};
+use crate::clock::UtcTime;
+use crate::error::{Error, Result};
+use crate::fs::{fail_point, parent_dir};
+use crate::model::inventory::{hex, sha256_of};
+use crate::model::{Application, Digest, Form, Inventory, Scope};
+use crate::plan::{Op, Plan, PlanOptions};
+use crate::state::undo::write_undo;
+use crate::state::{RECORD_SCHEMA, Record, StateDir, Status};
+use crate::update::Update;
+use crate::write::expanded;
+use crate::write::{ChangeSet, predict_digest, write_application};
+
+/// Options for [`apply`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ApplyOptions {
+    /// Planning options (settings).
+    pub plan: PlanOptions,
+    /// Write the result here and leave the application untouched (no history).
+    pub output: Option<PathBuf>,
+    /// Where state is kept (default `<app>.earpatch/`).
+    pub state_dir: Option<PathBuf>,
+    /// Refuse unless the application's digest is this one.
+    pub expect_digest: Option<Digest>,
+    /// Stop after planning.
+    pub dry_run: bool,
+    /// Refuse when the plan has warnings.
+    pub strict: bool,
+    /// Free bytes to assume instead of asking the file system (for tests and
+    /// for operators who want a safety margin).
+    pub available_space: Option<u64>,
+}
+
+impl ApplyOptions {
+    /// Sets the planning options.
+    #[must_use]
+    pub fn plan(mut self, plan: PlanOptions) -> Self {
+        self.plan = plan;
+        self
+    }
+    /// Writes to `out` instead of in place.
+    #[must_use]
+    pub fn output(mut self, out: impl Into<PathBuf>) -> Self {
+        self.output = Some(out.into());
+        self
+    }
+    /// Keeps state in `dir`.
+    #[must_use]
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+    /// Requires this content digest.
+    #[must_use]
+    pub fn expect_digest(mut self, digest: Digest) -> Self {
+        self.expect_digest = Some(digest);
+        self
+    }
+    /// Plans only.
+    #[must_use]
+    pub fn dry_run(mut self, yes: bool) -> Self {
+        self.dry_run = yes;
+        self
+    }
+    /// Refuses plans with warnings.
+    #[must_use]
+    pub fn strict(mut self, yes: bool) -> Self {
+        self.strict = yes;
+        self
+    }
+    /// Assumes this much free space.
+    #[must_use]
+    pub fn available_space(mut self, bytes: u64) -> Self {
+        self.available_space = Some(bytes);
+        self
+    }
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The update was applied.
+    Applied,
+    /// Every file already had the update's bytes: nothing was written.
+    UpToDate,
+    /// `dry_run`: nothing was written.
+    DryRun,
+}
+
+/// The result of [`apply`] or of one step of [`rollback`].
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    /// The plan that was executed.
+    pub plan: Plan,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Where the result was written.
+    pub output: PathBuf,
+    /// The record, for in-place applies.
+    pub record: Option<Record>,
+    /// The digest after.
+    pub digest_after: Option<Digest>,
+    /// An interrupted earlier apply that was settled first.
+    pub recovered: Option<Recovery>,
+}
+
+/// Plans `update` against the application at `app_path` and applies it:
+/// in place with history (the default), or to `options.output`.
+///
+/// ```
+/// # fn main() -> ear_core::Result<()> {
+/// # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
+/// # let ear = dir.path().join("shop.ear");
+/// # let zip = dir.path().join("shop-fix.zip");
+/// # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
+/// # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
+/// use ear_core::{apply, rollback, ApplyOptions, Outcome, RollbackOptions};
+/// use ear_core::Update;
+/// let before = ear_core::Application::open(&ear)?.digest()?;
+/// let report = apply(&ear, &Update::infer(&zip)?, &ApplyOptions::default())?;
+/// assert_eq!(report.outcome, Outcome::Applied);
+/// let again = apply(&ear, &Update::infer(&zip)?, &ApplyOptions::default())?;
+/// assert_eq!(again.outcome, Outcome::UpToDate);
+/// rollback(&ear, &RollbackOptions::default())?;
+/// assert_eq!(ear_core::Application::open(&ear)?.digest()?, before);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// The plan is refused, a precondition fails (`expect_digest`, free space,
+/// lock, strict), or writing fails; the application is then unchanged.
+pub fn apply(app_path: &Path, update: &Update, options: &ApplyOptions) -> Result<ApplyReport> {
+    match &options.output {
+        Some(out) if out != app_path => apply_to_output(app_path, update, options, out),
+        _ => {
+            let state = StateDir::for_app(app_path, options.state_dir.as_deref());
+            if options.dry_run && !interrupted(app_path, options.state_dir.as_deref()) {
+                // Planning only: no lock, no state folder, nothing written.
+                return apply_to_output(app_path, update, options, app_path);
+            }
+            let created = !state.path().exists();
+            let result = {
+                let _lock = state.lock(app_path)?;
+                settle(app_path, &state).and_then(|recovered| {
+                    let mut report = apply_locked(app_path, update, options, &state, None)?;
+                    report.recovered = recovered.filter(|r| *r != Recovery::Clean);
+                    Ok(report)
+                })
+            };
+            if result.is_err() && created && !state.history().exists() {
+                // A refused first apply leaves no state folder behind.
+                let _ = std::fs::remove_dir_all(state.path());
+            }
+            result
+        }
+    }
+}
+
+fn apply_to_output(
+    app_path: &Path,
+    update: &Update,
+    options: &ApplyOptions,
+    out: &Path,
+) -> Result<ApplyReport> {
+    let app = Application::open(app_path)?;
+    // Without history the digest is needed only to check --expect-digest:
+    // computing it reads every file, so it is skipped otherwise.
+    let inventory = if options.expect_digest.is_some() || (options.dry_run && options.plan.digest) {
+        Some(app.inventory()?)
+    } else {
+        None
+    };
+    if let Some(inv) = &inventory {
+        check_expected(app_path, inv.digest(), options)?;
+    }
+    let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
+    plan.application.digest = inventory.as_ref().map(Inventory::digest);
+    check_strict(&plan, options)?;
+    if options.dry_run {
+        return Ok(ApplyReport {
+            plan,
+            outcome: Outcome::DryRun,
+            output: out.to_path_buf(),
+            record: None,
+            digest_after: None,
+            recovered: None,
+        });
+    }
+    let set = ChangeSet::build(&app, update, &plan)?;
+    check_space(&app, &set, 0, options, out)?;
+    let after = match &inventory {
+        Some(inv) => Some(predict_digest(&app, inv, &set)?),
+        None => None,
+    };
+    write_application(&app, &set, out, None)?;
+    let outcome = if plan.is_noop() {
+        Outcome::UpToDate
+    } else {
+        Outcome::Applied
+    };
+    Ok(ApplyReport {
+        plan,
+        outcome,
+        output: out.to_path_buf(),
+        record: None,
+        digest_after: after,
+        recovered: None,
+    })
+}
+
+fn check_expected(app_path: &Path, digest: Digest, options: &ApplyOptions) -> Result<()> {
+    match options.expect_digest {
+        Some(expected) if expected != digest => Err(Error::Refused {
+            location: app_path.display().to_string(),
+            message: format!(
+                "--expect-digest {expected} does not match the application's digest {digest}; nothing was written"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_strict(plan: &Plan, options: &ApplyOptions) -> Result<()> {
+    if options.strict && !plan.warnings.is_empty() {
+        let first = &plan.warnings[0].message;
+        return Err(Error::Refused {
+            location: "--strict".into(),
+            message: format!(
+                "the plan has {} warning(s), the first: {first}; nothing was written",
+                plan.warnings.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn check_space(
+    app: &Application,
+    set: &ChangeSet,
+    backups: u64,
+    options: &ApplyOptions,
+    out: &Path,
+) -> Result<()> {
+    let dir = parent_dir(out);
+    let new_archive = match app.form() {
+        Form::Archive => std::fs::metadata(app.path()).map_or(0, |m| m.len()),
+        Form::Expanded => 0,
+    };
+    let needed = new_archive + set.bytes_written() + backups;
+    let available = match options.available_space {
+        Some(n) => n,
+        None => fs4::available_space(&dir)
+            .map_err(|e| Error::io("cannot measure the free space of", &dir, e))?,
+    };
+    if needed > available {
+        return Err(Error::Refused {
+            location: dir.display().to_string(),
+            message: format!(
+                "not enough free space: the update needs about {needed} bytes (new archive {new_archive}, new files {}, backups {backups}) and {available} are free; nothing was written",
+                set.bytes_written()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn update_name(update: &Update) -> String {
+    let stem = update
+        .source()
+        .file_stem()
+        .map_or_else(|| "update".into(), |s| s.to_string_lossy().into_owned());
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    clean.chars().take(48).collect()
+}
+
+fn source_sha256(update: &Update) -> Result<String> {
+    let path = update.source();
+    if path.is_dir() {
+        return Ok(Application::open(path)?.digest()?.to_string());
+    }
+    let mut f = File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
+    Ok(format!(
+        "sha256:{}",
+        hex(&sha256_of(&mut f, &path.display().to_string())?)
+    ))
+}
+
+/// The record a rollback step undoes, and whether drift is ignored.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Undoing<'a> {
+    pub(super) record: &'a Record,
+    pub(super) force: bool,
+}
+
+pub(super) fn apply_locked(
+    app_path: &Path,
+    update: &Update,
+    options: &ApplyOptions,
+    state: &StateDir,
+    undoing: Option<Undoing<'_>>,
+) -> Result<ApplyReport> {
+    let app = Application::open(app_path)?;
+    let inventory = app.inventory()?;
+    let digest = inventory.digest();
+    check_expected(app_path, digest, options)?;
+    if let Some(undo) = undoing.filter(|u| !u.force && digest != u.record.digest_after) {
+        return Err(Error::Refused {
+            location: app_path.display().to_string(),
+            message: format!(
+                "the application changed outside earpatch since update {} (digest {digest}, recorded {}); \
+                 someone may have hot-deployed files. Use --force to roll back anyway",
+                undo.record.id, undo.record.digest_after
+            ),
+        });
+    }
+    let rolls_back = undoing.map(|u| u.record.id.as_str());
+    let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
+    plan.application.digest = Some(digest);
+    check_strict(&plan, options)?;
+    let output = app_path.to_path_buf();
+    if options.dry_run {
+        return Ok(ApplyReport {
+            plan,
+            outcome: Outcome::DryRun,
+            output,
+            record: None,
+            digest_after: None,
+            recovered: None,
+        });
+    }
+    if plan.is_noop() {
+        state.event("up-to-date", None, &update.source().display().to_string());
+        return Ok(ApplyReport {
+            plan,
+            outcome: Outcome::UpToDate,
+            output,
+            record: None,
+            digest_after: Some(digest),
+            recovered: None,
+        });
+    }
+    let set = ChangeSet::build(&app, update, &plan)?;
+    let backups: u64 = plan
+        .effective_changes()
+        .filter(|c| matches!(c.op, Op::Replace | Op::Delete))
+        .filter_map(|c| {
+            let rel = match &c.scope {
+                Scope::Application => c.path.clone(),
+                Scope::Module(uri) => c.path.strip_dir(uri)?,
+            };
+            let files = &inventory.scope(&c.scope)?.files;
+            files
+                .binary_search_by(|f| f.path.cmp(&rel))
+                .ok()
+                .map(|i| files[i].size)
+        })
+        .sum();
+    check_space(&app, &set, backups, options, &output)?;
+    let digest_after = predict_digest(&app, &inventory, &set)?;
+
+    let now = UtcTime::now();
+    let records = state.records()?;
+    let name = match rolls_back {
+        Some(_) => "rollback".to_owned(),
+        None => update_name(update),
+    };
+    let (id, record_dir) = state.new_record_dir(&now, &name)?;
+    let undo = write_undo(&app, &plan, &set, &record_dir)?;
+    let mut record = Record {
+        schema: RECORD_SCHEMA.into(),
+        id: id.clone(),
+        seq: records.iter().map(|r| r.seq).max().map_or(1, |s| s + 1),
+        kind: update.kind(),
+        source: update.source().display().to_string(),
+        source_sha256: source_sha256(update)?,
+        applied_at: now.rfc3339(),
+        status: Status::Applying,
+        digest_before: digest,
+        digest_after,
+        impact: plan.impact.clone(),
+        plan: serde_json::to_value(&plan)
+            .map_err(|e| Error::io("cannot write", &record_dir, e.into()))?,
+        undo,
+        rolls_back: rolls_back.map(str::to_owned),
+    };
+    state.write_record(&record)?;
+    fail_point("after-record");
+    let journal = state.journal();
+    if let Err(err) = write_application(&app, &set, &output, Some(&journal)) {
+        // Put back what was changed, then say why it failed.
+        if app.form() == Form::Expanded {
+            let _ = expanded::recover(app_path, &journal);
+        }
+        record.status = Status::Failed;
+        let _ = state.write_record(&record);
+        state.event("failed", Some(&id), &err.to_string());
+        return Err(err);
+    }
+    record.status = Status::Applied;
+    state.write_record(&record)?;
+    let mut lines = vec![
+        format!(
+            "{} {} {} update {}",
+            record.applied_at,
+            if rolls_back.is_some() {
+                "rollback"
+            } else {
+                "apply"
+            },
+            record.kind,
+            record.source
+        ),
+        format!("digest before {}", record.digest_before),
+        format!("digest after  {}", record.digest_after),
+        format!("impact {}", record.impact.effect),
+    ];
+    lines.extend(plan.effective_changes().map(|c| {
+        format!(
+            "{:<9} {} {} {}",
+            c.op.to_string(),
+            c.path,
+            c.rule.map(|r| r.to_string()).unwrap_or_default(),
+            c.effect
+        )
+    }));
+    state.log(&id, &lines);
+    state.event(
+        if rolls_back.is_some() {
+            "rollback"
+        } else {
+            "apply"
+        },
+        Some(&id),
+        &record.source,
+    );
+    Ok(ApplyReport {
+        plan,
+        outcome: Outcome::Applied,
+        output,
+        record: Some(record),
+        digest_after: Some(digest_after),
+        recovered: None,
+    })
+}

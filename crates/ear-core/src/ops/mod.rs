@@ -1,0 +1,15 @@
+//! The operations: [`apply`], [`rollback`], [`recover`], [`diff`] and
+//! [`history`], free functions each with its options struct (as cargo's `ops`
+//! layer is). This is the only layer that combines planning
+//! ([`crate::plan`]), writing ([`crate::write`]) and state
+//! ([`crate::state`]); the layers below never call up into it.
+
+mod apply;
+mod diff;
+mod recover;
+mod rollback;
+
+pub use apply::{ApplyOptions, ApplyReport, Outcome, apply};
+pub use diff::{DiffReport, diff};
+pub use recover::{Recovery, ensure_not_interrupted, interrupted, recover};
+pub use rollback::{RollbackOptions, history, rollback};

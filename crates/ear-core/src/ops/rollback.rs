@@ -1,0 +1,127 @@
+//! `rollback` (spec §6): undo the newest applied update, or every update
+//! after one, newest first, by applying their undo bundles; each step is
+//! itself recorded. Drift (the application changed outside earpatch) is
+//! refused unless forced. Also [`history`], the records of an application.
+
+use std::path::{Path, PathBuf};
+
+use super::apply::{ApplyOptions, ApplyReport, Outcome, Undoing, apply_locked};
+use super::recover::settle;
+use crate::error::{Error, Result};
+use crate::plan::PlanOptions;
+use crate::state::{Record, StateDir, Status};
+use crate::update::Update;
+
+/// Options for [`rollback`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RollbackOptions {
+    /// Roll back every update applied after this id (default: the newest one).
+    pub to: Option<String>,
+    /// Roll back even when the application changed outside earpatch.
+    pub force: bool,
+    /// Where state is kept.
+    pub state_dir: Option<PathBuf>,
+    /// Planning options for the undo bundles.
+    pub plan: PlanOptions,
+    /// Plan only.
+    pub dry_run: bool,
+}
+
+impl RollbackOptions {
+    /// Rolls back everything after `id`.
+    #[must_use]
+    pub fn to(mut self, id: impl Into<String>) -> Self {
+        self.to = Some(id.into());
+        self
+    }
+    /// Ignores drift.
+    #[must_use]
+    pub fn force(mut self, yes: bool) -> Self {
+        self.force = yes;
+        self
+    }
+    /// Keeps state in `dir`.
+    #[must_use]
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+}
+
+/// Rolls back the newest applied update, or with `to` every update after it,
+/// newest first (spec §6). Each rollback is itself applied and recorded, and
+/// its report carries its own restart impact.
+///
+/// # Errors
+/// Nothing to roll back, an unknown id, drift without `force`, or a failed apply.
+pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyReport>> {
+    let state = StateDir::for_app(app_path, options.state_dir.as_deref());
+    let _lock = state.lock(app_path)?;
+    settle(app_path, &state)?;
+    let records = state.records()?;
+    let undoable = |r: &&Record| r.status == Status::Applied && r.rolls_back.is_none();
+    let targets: Vec<Record> = match &options.to {
+        Some(to) => {
+            let Some(pos) = records.iter().position(|r| &r.id == to) else {
+                return Err(Error::refused(
+                    format!("--to {to}"),
+                    "no such update in the history; see `earpatch history`",
+                ));
+            };
+            records[pos + 1..]
+                .iter()
+                .filter(undoable)
+                .rev()
+                .cloned()
+                .collect()
+        }
+        None => records
+            .iter()
+            .rfind(undoable)
+            .cloned()
+            .into_iter()
+            .collect(),
+    };
+    if targets.is_empty() {
+        return Err(Error::refused(
+            app_path.display().to_string(),
+            "nothing to roll back: no applied update in the history",
+        ));
+    }
+    let mut reports = Vec::new();
+    for mut target in targets {
+        let bundle = state.history().join(&target.id).join(&target.undo);
+        let update = if target.undo.ends_with(".ear") {
+            Update::full(&bundle)?
+        } else {
+            Update::partial(&bundle)?
+        };
+        let apply_options = ApplyOptions {
+            plan: options.plan,
+            dry_run: options.dry_run,
+            ..ApplyOptions::default()
+        };
+        let undo = Undoing {
+            record: &target,
+            force: options.force,
+        };
+        let report = apply_locked(app_path, &update, &apply_options, &state, Some(undo))?;
+        if (report.outcome == Outcome::Applied || report.outcome == Outcome::UpToDate)
+            && !options.dry_run
+        {
+            target.status = Status::RolledBack;
+            state.write_record(&target)?;
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// The history of the application at `app_path`, oldest first.
+///
+/// # Errors
+/// A record cannot be read.
+pub fn history(app_path: &Path, state_dir: Option<&Path>) -> Result<Vec<Record>> {
+    StateDir::for_app(app_path, state_dir).records()
+}

@@ -1,0 +1,306 @@
+//! Plans: what an update changes in an application, and what must restart
+//! (spec §2, §3, §9).
+//!
+//! It owns the plan types ([`Plan`], [`Change`], [`Op`], [`PlanOptions`]) and
+//! [`Plan::new`]; the planner's jobs live one per file: [`planner`] (the
+//! update reduced to entries, changes recorded with their rule and effect),
+//! `modules_after` (the module set after the update), `files` (files and
+//! whole modules compared with what is deployed), `deletes` (delete lists)
+//! and `full` (full updates). Planning reads but never writes, and is
+//! deterministic (sorted output).
+
+mod deletes;
+mod files;
+mod full;
+mod modules_after;
+pub(crate) mod planner;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::impact::{Effect, Escalation, Impact, Rule, Settings};
+use crate::model::{Application, Digest, Form, ModuleKind, Scope, Warning};
+use crate::path::EntryPath;
+use crate::update::{Payload, Update, UpdateKind};
+use planner::Planner;
+
+/// The schema name of a plan's JSON form.
+pub const PLAN_SCHEMA: &str = "earpatch.plan/v1";
+
+/// What happens to one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Op {
+    /// A new file or module.
+    Add,
+    /// New bytes for an existing file or module.
+    Replace,
+    /// Removed.
+    Delete,
+    /// Shipped, but byte-identical to what is deployed: written nowhere.
+    Unchanged,
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Op::Add => "add",
+            Op::Replace => "replace",
+            Op::Delete => "delete",
+            Op::Unchanged => "unchanged",
+        })
+    }
+}
+
+/// Where the new bytes of a change come from (for applying it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Nothing to write (delete, unchanged).
+    None,
+    /// An entry of the partial-update zip.
+    ZipEntry(EntryPath),
+    /// The update file itself (module and file updates).
+    SourceFile,
+    /// A file of the new application (full updates), by full path.
+    NewApplication(EntryPath),
+}
+
+impl Origin {
+    /// Reads the new bytes of a change from its update.
+    pub(crate) fn read(&self, update: &Update) -> Result<Vec<u8>> {
+        let source = update.source().display().to_string();
+        match (self, &update.payload) {
+            (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.read(path, update.source()),
+            (Origin::SourceFile, _) => update.read_source(),
+            (Origin::NewApplication(path), Payload::Full(new_app)) => new_app
+                .read(path)?
+                .ok_or_else(|| Error::refused(format!("{source}!{path}"), "the file vanished")),
+            _ => Err(Error::refused(
+                source,
+                "internal error: no bytes for this change",
+            )),
+        }
+    }
+}
+
+/// Details of a whole-module change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleChange {
+    /// The module's kind.
+    pub kind: ModuleKind,
+    /// Its context root (web modules).
+    pub context_root: Option<String>,
+    /// Whether applying registers the module in `META-INF/application.xml`.
+    pub registers_in_descriptor: bool,
+    /// Files of the new archive that the old module lacks.
+    pub files_added: usize,
+    /// Files whose bytes differ.
+    pub files_replaced: usize,
+    /// Files of the old module that the new archive lacks.
+    pub files_deleted: usize,
+    /// Files with the same bytes.
+    pub files_unchanged: usize,
+}
+
+/// One change of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The full path (for a whole-module change, the module URI).
+    pub path: EntryPath,
+    /// The scope: the application, or the module holding the file.
+    pub scope: Scope,
+    /// What happens.
+    pub op: Op,
+    /// The rule that classified it; `None` when unchanged.
+    pub rule: Option<Rule>,
+    /// The rule's own effect, or the escalated one when `escalated_by` is set.
+    pub effect: Effect,
+    /// The setting that escalated the effect to restart-application.
+    pub escalated_by: Option<Escalation>,
+    /// For a whole-module change: what changes inside the module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<ModuleChange>,
+    /// The kind of the module holding the change (`None` in the application scope).
+    #[serde(skip)]
+    pub module_kind: Option<ModuleKind>,
+    #[serde(skip)]
+    pub(crate) origin: Origin,
+}
+
+impl Change {
+    /// The rule's own effect, before escalation.
+    #[must_use]
+    pub fn rule_effect(&self) -> Effect {
+        self.rule.map_or(Effect::None, Rule::effect)
+    }
+}
+
+/// The application a plan was computed against.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedApplication {
+    /// The path given.
+    pub path: String,
+    /// Archive or expanded.
+    pub form: Form,
+    /// The content digest before the update; `None` when not computed.
+    pub digest: Option<Digest>,
+}
+
+/// The update a plan was computed for.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedUpdate {
+    /// Its kind.
+    pub kind: UpdateKind,
+    /// The path given.
+    pub source: String,
+}
+
+/// Options for planning.
+///
+/// ```
+/// use ear_core::{ClassLoaderPolicy, PlanOptions, Settings};
+/// let options = PlanOptions::default()
+///     .settings(Settings::default().classloader_policy(ClassLoaderPolicy::Single))
+///     .digest(false);
+/// assert!(!options.digest);
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    /// Deployment settings (E1/E2).
+    pub settings: Settings,
+    /// Whether to compute the application's content digest (reads every file;
+    /// default true).
+    pub digest: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            settings: Settings::default(),
+            digest: true,
+        }
+    }
+}
+
+impl PlanOptions {
+    /// Sets the deployment settings.
+    #[must_use]
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Sets whether to compute the content digest.
+    #[must_use]
+    pub fn digest(mut self, digest: bool) -> Self {
+        self.digest = digest;
+        self
+    }
+}
+
+/// Changes and restart impact of an update, computed without writing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// `earpatch.plan/v1`.
+    pub schema: &'static str,
+    /// The application.
+    pub application: PlannedApplication,
+    /// The update.
+    pub update: PlannedUpdate,
+    /// Every change, sorted by path.
+    pub changes: Vec<Change>,
+    /// The strongest effect and the module actions.
+    pub impact: Impact,
+    /// Things an operator should know; `--strict` makes them errors.
+    pub warnings: Vec<Warning>,
+    /// The settings used.
+    #[serde(skip)]
+    pub settings: Settings,
+}
+
+impl Plan {
+    /// Computes the plan of `update` against `app` (spec §2, §3).
+    ///
+    /// ```
+    /// # fn main() -> ear_core::Result<()> {
+    /// # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
+    /// # let ear = dir.path().join("shop.ear");
+    /// # let zip = dir.path().join("shop-fix.zip");
+    /// # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
+    /// # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
+    /// use ear_core::{Application, Effect, Plan, PlanOptions, Update};
+    /// let app = Application::open(&ear)?;
+    /// let plan = Plan::new(&app, &Update::infer(&zip)?, &PlanOptions::default())?;
+    /// assert_eq!(plan.impact.effect, Effect::RestartApplication);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The update cannot be read, or is refused (it names the entry, flag or
+    /// delete-list line concerned and what to do instead).
+    pub fn new(app: &Application, update: &Update, options: &PlanOptions) -> Result<Plan> {
+        if app.is_standalone_module() {
+            return Err(Error::refused(
+                app.path().display().to_string(),
+                "this is a standalone module archive, not an enterprise application; updates apply to an EAR \
+                 (or its expanded directory), e.g. a module update of the EAR that holds this module",
+            ));
+        }
+        let mut planner = Planner::new(app, update, options.settings);
+        let digest = match &update.payload {
+            Payload::Full(new_app) => planner.plan_full(new_app, options.digest)?,
+            _ => {
+                let shipment = planner.shipment()?;
+                planner.plan_shipment(&shipment)?;
+                if options.digest {
+                    Some(app.digest()?)
+                } else {
+                    None
+                }
+            }
+        };
+        let Planner {
+            mut changes,
+            mut warnings,
+            ..
+        } = planner;
+        changes.sort_by(|a, b| a.path.cmp(&b.path).then(a.op.cmp(&b.op)));
+        warnings.sort();
+        warnings.dedup();
+        let impact = Impact::aggregate(changes.iter().map(|c| {
+            let module = match &c.scope {
+                Scope::Module(uri) => Some(uri),
+                Scope::Application => None,
+            };
+            (module, c.effect)
+        }));
+        Ok(Plan {
+            schema: PLAN_SCHEMA,
+            application: PlannedApplication {
+                path: app.path().display().to_string(),
+                form: app.form(),
+                digest,
+            },
+            update: PlannedUpdate {
+                kind: update.kind(),
+                source: update.source().display().to_string(),
+            },
+            changes,
+            impact,
+            warnings,
+            settings: options.settings,
+        })
+    }
+
+    /// Whether nothing would be written (every change unchanged, or none).
+    #[must_use]
+    pub fn is_noop(&self) -> bool {
+        self.changes.iter().all(|c| c.op == Op::Unchanged)
+    }
+
+    /// The changes that write or delete something.
+    pub fn effective_changes(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.op != Op::Unchanged)
+    }
+}

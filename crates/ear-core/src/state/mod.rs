@@ -1,0 +1,143 @@
+//! The state folder of an application updated in place (spec §6), by
+//! default `APP.earpatch/` beside it:
+//!
+//! ```text
+//! APP.earpatch/
+//!   lock                    one writer at a time (an OS lock; holds the pid)
+//!   journal/                an expanded apply in progress
+//!   history/<id>/record.json
+//!   history/<id>/undo.zip   or previous.ear (full updates, module additions)
+//!   logs/<id>.log           what one operation did
+//!   events.jsonl            append-only event history
+//! ```
+//!
+//! It owns the folder's layout, the lock, records, undo bundles, events and
+//! logs. It never changes the application itself (that is [`crate::write`],
+//! driven by [`crate::ops`]).
+
+mod lock;
+mod record;
+pub(crate) mod undo;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+pub use record::{RECORD_SCHEMA, Record, Status};
+
+use crate::clock::UtcTime;
+use crate::error::{Error, Result};
+use crate::fs::{parent_dir, write_json_atomic};
+
+/// Where an application's state is kept.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+impl StateDir {
+    /// `<app>.earpatch/` beside the application, or `dir` when given.
+    #[must_use]
+    pub fn for_app(app: &Path, dir: Option<&Path>) -> StateDir {
+        let root = match dir {
+            Some(d) => d.to_path_buf(),
+            None => {
+                let name = app
+                    .file_name()
+                    .map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned());
+                parent_dir(app).join(format!("{name}.earpatch"))
+            }
+        };
+        StateDir { root }
+    }
+
+    /// The folder.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn journal(&self) -> PathBuf {
+        self.root.join("journal")
+    }
+
+    pub(crate) fn history(&self) -> PathBuf {
+        self.root.join("history")
+    }
+
+    pub(crate) fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.root).map_err(|e| Error::io("cannot create", &self.root, e))
+    }
+
+    /// Creates the folder of a new record, `history/<YYYYMMDD_HHMMSS>_<name>`
+    /// (`-2`, `-3`, ... when that id is taken); returns its id and folder.
+    pub(crate) fn new_record_dir(&self, now: &UtcTime, name: &str) -> Result<(String, PathBuf)> {
+        let mut id = format!("{}_{name}", now.compact());
+        let mut n = 2;
+        while self.history().join(&id).exists() {
+            id = format!("{}_{name}-{n}", now.compact());
+            n += 1;
+        }
+        let dir = self.history().join(&id);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+        Ok((id, dir))
+    }
+
+    /// Every record, oldest first.
+    ///
+    /// # Errors
+    /// A record cannot be read.
+    pub fn records(&self) -> Result<Vec<Record>> {
+        let dir = self.history();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
+        let mut records = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("cannot list", &dir, e))?;
+            let path = entry.path().join("record.json");
+            if !path.exists() {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+            let record: Record = serde_json::from_slice(&bytes).map_err(|e| Error::Refused {
+                location: path.display().to_string(),
+                message: format!("unreadable history record: {e}"),
+            })?;
+            records.push(record);
+        }
+        records.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
+        Ok(records)
+    }
+
+    pub(crate) fn write_record(&self, record: &Record) -> Result<()> {
+        let dir = self.history().join(&record.id);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+        write_json_atomic(&dir.join("record.json"), record)
+    }
+
+    pub(crate) fn event(&self, event: &str, id: Option<&str>, detail: &str) {
+        let line = serde_json::json!({
+            "time": UtcTime::now().rfc3339(),
+            "event": event,
+            "id": id,
+            "detail": detail,
+            "pid": std::process::id(),
+        });
+        let path = self.root.join("events.jsonl");
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{line}");
+            let _ = f.sync_data();
+        }
+    }
+
+    pub(crate) fn log(&self, name: &str, lines: &[String]) {
+        let _ = std::fs::create_dir_all(self.root.join("logs"));
+        let path = self.root.join("logs").join(format!("{name}.log"));
+        if let Ok(mut f) = File::create(path) {
+            for l in lines {
+                let _ = writeln!(f, "{l}");
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! History records (`history/<id>/record.json`, schema
+//! `earpatch.record/v1`): what was applied, when, with which impact and
+//! digests, and its status. Data only: reading and writing them is
+//! [`super::StateDir`]'s job.
+
+use serde::{Deserialize, Serialize};
+
+use crate::impact::Impact;
+use crate::model::Digest;
+use crate::update::UpdateKind;
+
+/// The schema name of a history record.
+pub const RECORD_SCHEMA: &str = "earpatch.record/v1";
+
+/// The status of a history record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Being applied (seen only after a crash; `recover` settles it).
+    Applying,
+    /// Applied.
+    Applied,
+    /// Undone by a rollback.
+    RolledBack,
+    /// Interrupted and undone.
+    Failed,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Applying => "applying",
+            Status::Applied => "applied",
+            Status::RolledBack => "rolled-back",
+            Status::Failed => "failed",
+        })
+    }
+}
+
+/// One applied update (spec §6).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// `earpatch.record/v1`.
+    pub schema: String,
+    /// `YYYYMMDD_HHMMSS_<name>` in UTC.
+    pub id: String,
+    /// Order of application (ids of one second share a timestamp).
+    pub seq: u64,
+    /// The update kind (`partial`, `module`, `file`, `full`).
+    pub kind: UpdateKind,
+    /// The update file as given.
+    pub source: String,
+    /// SHA-256 of the update file (for a directory: its content digest).
+    pub source_sha256: String,
+    /// When it was applied (RFC 3339, UTC).
+    pub applied_at: String,
+    /// The status.
+    pub status: Status,
+    /// Content digest before.
+    pub digest_before: Digest,
+    /// Content digest after.
+    pub digest_after: Digest,
+    /// The restart impact.
+    pub impact: Impact,
+    /// The plan (spec §8 JSON).
+    pub plan: serde_json::Value,
+    /// File name of the undo bundle in the record's folder.
+    pub undo: String,
+    /// For a rollback: the id of the record it undid.
+    pub rolls_back: Option<String>,
+}
