@@ -4,7 +4,7 @@
 //!
 //! It reads only what it is handed (entry names, a manifest); it never opens
 //! files itself and never decides whether an archive *is* a module of an
-//! application (that is [`super::detect`]).
+//! application (that is the `detect` module).
 
 use std::fmt;
 use std::io::{Read, Seek};

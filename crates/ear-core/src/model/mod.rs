@@ -2,8 +2,8 @@
 //! scopes and modules, and what opening it warns about.
 //!
 //! It owns [`Application`] (open, look up, read), [`Scope`], [`Module`] and
-//! the warnings; [`kind`] decides module kinds, [`detect`] which archives are
-//! modules, [`descriptor`] reads `application.xml`, [`inventory`] hashes the
+//! the warnings; [`kind`] decides module kinds, `detect` which archives are
+//! modules, [`descriptor`] reads `application.xml`, `inventory` hashes the
 //! content. The model reads; it never writes and knows nothing of updates.
 
 pub mod descriptor;

@@ -101,7 +101,7 @@ pub enum Outcome {
     DryRun,
 }
 
-/// The result of [`apply`] or of one step of [`rollback`].
+/// The result of [`apply`] or of one step of [`crate::rollback`].
 #[derive(Debug, Clone)]
 pub struct ApplyReport {
     /// The plan that was executed.

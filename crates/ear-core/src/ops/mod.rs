@@ -1,7 +1,7 @@
 //! The operations: [`apply`], [`rollback`], [`recover`], [`diff`] and
 //! [`history`], free functions each with its options struct (as cargo's `ops`
 //! layer is). This is the only layer that combines planning
-//! ([`crate::plan`]), writing ([`crate::write`]) and state
+//! ([`crate::plan`]), writing (`write`) and state
 //! ([`crate::state`]); the layers below never call up into it.
 
 mod apply;

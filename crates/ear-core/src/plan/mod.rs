@@ -2,7 +2,7 @@
 //! (spec §2, §3, §9).
 //!
 //! It owns the plan types ([`Plan`], [`Change`], [`Op`], [`PlanOptions`]) and
-//! [`Plan::new`]; the planner's jobs live one per file: [`planner`] (the
+//! [`Plan::new`]; the planner's jobs live one per file: `planner` (the
 //! update reduced to entries, changes recorded with their rule and effect),
 //! `modules_after` (the module set after the update), `files` (files and
 //! whole modules compared with what is deployed), `deletes` (delete lists)

@@ -12,7 +12,7 @@
 //! ```
 //!
 //! It owns the folder's layout, the lock, records, undo bundles, events and
-//! logs. It never changes the application itself (that is [`crate::write`],
+//! logs. It never changes the application itself (that is `write`,
 //! driven by [`crate::ops`]).
 
 mod lock;
