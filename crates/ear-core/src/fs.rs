@@ -1,6 +1,7 @@
 //! File-system primitives every writer shares: the one atomic-write helper
 //! (temporary file beside the target, sync, rename, sync of the folder),
-//! folder syncing and the naming of temporary files.
+//! [`Confined`] access to an application folder (nothing resolves outside
+//! it), the link test, folder syncing and the naming of temporary files.
 //!
 //! This module knows nothing of applications, zips or plans; it must not
 //! decide what to write, only how a file lands on disk durably.
@@ -151,5 +152,128 @@ pub(crate) fn ensure_parent(path: &Path) -> Result<()> {
 pub(crate) fn fail_point(point: &str) {
     if std::env::var("EARPATCH_FAILPOINT").is_ok_and(|v| v == point) {
         std::process::abort();
+    }
+}
+
+/// The first component of `rel` (a `/`-separated path below `root`), as a
+/// path from `root`, that is a symbolic link; `None` when no existing
+/// component is one. earpatch never reads or writes through a link inside an
+/// application.
+pub(crate) fn linked_component(root: &Path, rel: &str) -> Option<String> {
+    let mut disk = root.to_path_buf();
+    let mut end = 0;
+    for component in rel.split('/') {
+        disk.push(component);
+        end += component.len();
+        match std::fs::symlink_metadata(&disk) {
+            Ok(meta) if meta.file_type().is_symlink() => return Some(rel[..end].to_owned()),
+            Ok(_) => end += 1,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// An application folder opened so that no path used through it can resolve
+/// outside it, whatever links or `..` it meets (cap-std: every lookup is
+/// made beneath the opened folder, with `openat2(RESOLVE_BENEATH)` where the
+/// kernel has it). The planner refuses changes under links in the first
+/// place; this is the guarantee that a link planted in between, or a
+/// tampered journal, still cannot redirect a write elsewhere.
+#[derive(Debug)]
+pub(crate) struct Confined {
+    dir: cap_std::fs::Dir,
+    root: PathBuf,
+}
+
+impl Confined {
+    /// Opens `root`.
+    pub(crate) fn open(root: &Path) -> Result<Confined> {
+        let dir = cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
+            .map_err(|e| Error::io("cannot open", root, e))?;
+        Ok(Confined {
+            dir,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// `root/rel`, for messages.
+    pub(crate) fn display(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Whether `rel` is a regular file (a link is not).
+    pub(crate) fn is_file(&self, rel: &str) -> bool {
+        self.dir
+            .symlink_metadata(rel)
+            .is_ok_and(|m| m.file_type().is_file())
+    }
+
+    /// Whether anything (file, folder, link) is at `rel`.
+    pub(crate) fn exists(&self, rel: &str) -> bool {
+        self.dir.symlink_metadata(rel).is_ok()
+    }
+
+    /// The permissions of the file at `rel`.
+    pub(crate) fn permissions(&self, rel: &str) -> Option<std::fs::Permissions> {
+        let meta = self.dir.symlink_metadata(rel).ok()?;
+        #[cfg(unix)]
+        {
+            use cap_std::fs::PermissionsExt as _;
+            use std::os::unix::fs::PermissionsExt as _;
+            Some(std::fs::Permissions::from_mode(meta.permissions().mode()))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    }
+
+    /// Renames `from` (below this folder) to `to` below `other`.
+    pub(crate) fn rename(&self, from: &str, other: &Confined, to: &str) -> std::io::Result<()> {
+        self.dir.rename(from, &other.dir, to)
+    }
+
+    /// Creates the folders that will hold `rel`.
+    pub(crate) fn ensure_parent(&self, rel: &str) -> Result<()> {
+        if let Some((parent, _)) = rel.rsplit_once('/') {
+            self.dir
+                .create_dir_all(parent)
+                .map_err(|e| Error::io("cannot create", self.display(parent), e))?;
+        }
+        Ok(())
+    }
+
+    /// Removes the file at `rel`.
+    pub(crate) fn remove_file(&self, rel: &str) -> Result<()> {
+        self.dir
+            .remove_file(rel)
+            .map_err(|e| Error::io("cannot remove", self.display(rel), e))
+    }
+
+    /// Removes the folders of the file `rel` that became empty, innermost
+    /// first, never one of `keep` (paths from the root) nor the root itself.
+    pub(crate) fn remove_empty_parents(&self, rel: &str, keep: &[&str]) {
+        let mut dir = rel;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            if keep.contains(&parent) || self.dir.remove_dir(parent).is_err() {
+                break;
+            }
+            dir = parent;
+        }
+    }
+
+    /// Syncs the folder holding `rel` (the root for a top-level file).
+    pub(crate) fn sync_parent(&self, rel: &str) -> Result<()> {
+        let parent = rel.rsplit_once('/').map_or(".", |(p, _)| p);
+        let mut read = cap_std::fs::OpenOptions::new();
+        read.read(true);
+        let Ok(dir) = self.dir.open_with(parent, &read) else {
+            return Ok(()); // removed with its last file
+        };
+        dir.into_std()
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", self.display(parent), e))
     }
 }

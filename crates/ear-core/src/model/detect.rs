@@ -65,6 +65,17 @@ pub(crate) fn by_convention(
     })
 }
 
+/// The warning for a symbolic link inside an expanded application.
+pub(crate) fn link_warning(link: &EntryPath) -> Warning {
+    Warning::new(
+        WarningCode::SymbolicLink,
+        format!(
+            "{link} is a symbolic link; links are not part of the application: earpatch does not read \
+             through them, and refuses an update that would write through one"
+        ),
+    )
+}
+
 /// Refuses a module set in which one module lies inside another (spec §1).
 pub(crate) fn check_not_nested<'a>(uris: impl IntoIterator<Item = &'a EntryPath>) -> Result<()> {
     let uris: Vec<&EntryPath> = uris.into_iter().collect();
@@ -137,6 +148,13 @@ impl Application {
         Ok(())
     }
 
+    /// Warns about the symbolic links met while listing.
+    pub(super) fn push_link_warnings(&mut self, links: &[EntryPath]) {
+        for link in links {
+            self.warnings.push(link_warning(link));
+        }
+    }
+
     fn push_duplicate_warnings(&mut self, duplicates: &[String]) {
         for name in duplicates {
             self.warnings.push(Warning::new(
@@ -187,6 +205,7 @@ impl Application {
         let listing = self.source.list(&|dir| declared.contains(dir))?;
         let dirs: BTreeSet<EntryPath> = listing.dirs.iter().cloned().collect();
         self.push_duplicate_warnings(&listing.duplicates);
+        self.push_link_warnings(&listing.links);
         let mut files = listing.files;
         for declared_module in &descriptor.modules {
             let uri = &declared_module.uri;
@@ -234,6 +253,7 @@ impl Application {
         let lib = self.library_directory.clone();
         let listing = self.source.list(&|p| is_candidate(p, &lib))?;
         self.push_duplicate_warnings(&listing.duplicates);
+        self.push_link_warnings(&listing.links);
         let mut app_files = Vec::with_capacity(listing.files.len());
         for raw in listing.files {
             // A jar that is not a zip is a plain file; the inventory reports it.

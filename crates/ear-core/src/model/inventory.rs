@@ -281,6 +281,7 @@ impl Application {
 
     fn hash_scope(&self, scope: &Scope, warnings: &mut Vec<Warning>) -> Result<ScopeInventory> {
         let reader = self.open_scope(scope)?;
+        warnings.extend(reader.links().iter().map(super::detect::link_warning));
         for name in reader.duplicates() {
             warnings.push(Warning::new(
                 WarningCode::DuplicateEntry,

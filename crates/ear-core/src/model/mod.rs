@@ -140,6 +140,8 @@ pub enum WarningCode {
     StandaloneModule,
     /// A declared module archive cannot be read, so its content is unknown.
     ModuleUnreadable,
+    /// A symbolic link in an expanded application: not part of it, never followed.
+    SymbolicLink,
     /// A delete-list pattern matches no file of its scope.
     DeletePatternMatchesNothing,
     /// A delete-list pattern matches only files that the same update writes.
@@ -332,19 +334,26 @@ impl Application {
             Scope::Application => Ok(ScopeReader::Outer {
                 app: self,
                 files: self.app_files.clone(),
+                links: Vec::new(),
             }),
             Scope::Module(uri) => match self.module_data.get(uri) {
                 None | Some(ModuleData::Missing) => Ok(ScopeReader::Outer {
                     app: self,
                     files: Vec::new(),
+                    links: Vec::new(),
                 }),
-                Some(ModuleData::Dir(dir)) => Ok(ScopeReader::Outer {
-                    app: self,
-                    files: self.source.list_dir(dir)?,
-                }),
+                Some(ModuleData::Dir(dir)) => {
+                    let (files, links) = self.source.list_dir_with_links(dir)?;
+                    Ok(ScopeReader::Outer {
+                        app: self,
+                        files,
+                        links,
+                    })
+                }
                 Some(ModuleData::Root) => Ok(ScopeReader::Outer {
                     app: self,
                     files: self.source.list(&|_| false)?.files,
+                    links: Vec::new(),
                 }),
                 Some(ModuleData::Nested(raw)) => {
                     let zip = self.source.open_nested(raw)?;
@@ -382,6 +391,14 @@ impl Application {
             },
             Some((scope, rel)) => self.open_scope(&scope)?.read(&rel),
         }
+    }
+
+    /// The first component of `path` that is a symbolic link in an expanded
+    /// application (a path from the root), if any: nothing under it is part
+    /// of the application, and nothing is written through it.
+    #[must_use]
+    pub fn linked_component(&self, path: &EntryPath) -> Option<String> {
+        self.source.link_in(path)
     }
 
     /// The nested archive of a module stored as an archive file, opened.

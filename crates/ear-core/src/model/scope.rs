@@ -15,6 +15,8 @@ pub(crate) enum ScopeReader<'a> {
     Outer {
         app: &'a Application,
         files: Vec<RawFile>,
+        /// Symbolic links met in a module directory (full paths).
+        links: Vec<EntryPath>,
     },
     /// A nested module archive.
     Nested {
@@ -35,6 +37,14 @@ impl ScopeReader<'_> {
             ScopeReader::Nested { entries, .. } => {
                 entries.iter().map(|(p, &(_, s))| (p.clone(), s)).collect()
             }
+        }
+    }
+
+    /// Symbolic links met in a module directory (full paths).
+    pub fn links(&self) -> &[EntryPath] {
+        match self {
+            ScopeReader::Outer { links, .. } => links,
+            ScopeReader::Nested { .. } => &[],
         }
     }
 
@@ -66,7 +76,7 @@ impl ScopeReader<'_> {
         f: &mut dyn FnMut(&mut dyn Read) -> Result<()>,
     ) -> Result<()> {
         match self {
-            ScopeReader::Outer { app, files } => {
+            ScopeReader::Outer { app, files, .. } => {
                 if let Ok(i) = files.binary_search_by(|f| f.path.cmp(rel)) {
                     app.source.with_reader(&files[i], |r| f(r))?;
                 }

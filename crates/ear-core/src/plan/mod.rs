@@ -265,6 +265,7 @@ impl Plan {
             mut warnings,
             ..
         } = planner;
+        refuse_links(app, &changes)?;
         changes.sort_by(|a, b| a.path.cmp(&b.path).then(a.op.cmp(&b.op)));
         warnings.sort();
         warnings.dedup();
@@ -302,5 +303,30 @@ impl Plan {
     /// The changes that write or delete something.
     pub fn effective_changes(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.op != Op::Unchanged)
+    }
+}
+
+/// Refuses a plan that would read or write under a symbolic link of an
+/// expanded application: earpatch never follows a link inside an
+/// application (the README's "Safety" rule), so that patching one
+/// application can never change another one, or anything else, through it.
+fn refuse_links(app: &Application, changes: &[Change]) -> Result<()> {
+    changes
+        .iter()
+        .try_for_each(|change| refuse_link(app, &change.path))
+}
+
+/// Refuses `path` when one of its components is a symbolic link.
+pub(crate) fn refuse_link(app: &Application, path: &EntryPath) -> Result<()> {
+    match app.linked_component(path) {
+        None => Ok(()),
+        Some(link) => Err(Error::refused(
+            app.path().join(&link).display().to_string(),
+            format!(
+                "{link} is a symbolic link and the update changes {path}; earpatch never writes through a \
+                 link inside an application. Replace the link by the folder or file it points to (or \
+                 apply the update to the application that owns the target)"
+            ),
+        )),
     }
 }

@@ -180,6 +180,9 @@ impl<'a> Planner<'a> {
     }
 
     pub(super) fn plan_shipment(&mut self, shipment: &Shipment) -> Result<()> {
+        for entry in &shipment.entries {
+            super::refuse_link(self.app, &entry.path)?;
+        }
         let after = self.modules_after(shipment)?;
         self.kinds_after = after.iter().map(|(uri, m)| (uri.clone(), m.kind)).collect();
         // Entries that ship a whole module, and file entries grouped by scope.

@@ -61,6 +61,8 @@ pub(crate) struct Listing {
     pub dirs: Vec<EntryPath>,
     /// Archives whose central directory repeats an entry name.
     pub duplicates: Vec<String>,
+    /// Symbolic links met (expanded form): not part of the application.
+    pub links: Vec<EntryPath>,
 }
 
 /// The application's bytes, in either form.
@@ -125,6 +127,9 @@ impl Source {
                 }))
             }
             Source::Directory { root } => {
+                if crate::fs::linked_component(root, path.as_str()).is_some() {
+                    return Ok(None); // nothing under a link is part of the application
+                }
                 let disk = root.join(path.as_str());
                 match std::fs::symlink_metadata(&disk) {
                     Ok(m) if m.is_file() => Ok(Some(RawFile {
@@ -182,6 +187,29 @@ impl Source {
         listing.files.sort_by(|a, b| a.path.cmp(&b.path));
         listing.dirs.sort();
         Ok(listing)
+    }
+
+    /// The first component of `path` that is a symbolic link (expanded form).
+    pub fn link_in(&self, path: &EntryPath) -> Option<String> {
+        match self {
+            Source::Archive { .. } => None,
+            Source::Directory { root } => crate::fs::linked_component(root, path.as_str()),
+        }
+    }
+
+    /// Lists the files under directory `dir`, with paths relative to it, and
+    /// the links met there.
+    pub fn list_dir_with_links(&self, dir: &EntryPath) -> Result<(Vec<RawFile>, Vec<EntryPath>)> {
+        match self {
+            Source::Archive { .. } => Ok((self.list_dir(dir)?, Vec::new())),
+            Source::Directory { root } => {
+                let mut listing = Listing::default();
+                walk_dir(&root.join(dir.as_str()), None, &|_| false, &mut listing)?;
+                listing.files.sort_by(|a, b| a.path.cmp(&b.path));
+                let links = listing.links.iter().map(|l| dir.join(l)).collect();
+                Ok((listing.files, links))
+            }
+        }
     }
 
     /// Lists the files under directory `dir`, with paths relative to it.
@@ -385,6 +413,8 @@ fn walk_dir(
                 size,
                 locator: Locator::Disk(item.path().to_path_buf()),
             });
+        } else if file_type.is_symlink() {
+            listing.links.push(path);
         }
         // Symbolic links and special files are not part of an application.
     }

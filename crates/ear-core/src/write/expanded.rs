@@ -15,14 +15,17 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::archive::rebuild_module;
 use super::{Action, ChangeSet};
 use crate::error::{Error, Result};
-use crate::fs::{ensure_parent, fail_point, parent_dir, sync_dir, temp_prefix, write_json_atomic};
+use crate::fs::{
+    Confined, ensure_parent, fail_point, linked_component, parent_dir, sync_dir, temp_prefix,
+    write_json_atomic,
+};
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
 
@@ -174,14 +177,24 @@ fn stage(path: &Path, content: Staged) -> Result<()> {
 
 /// Applies `set` to the expanded application in place, through `journal_dir`
 /// (which must not hold an unfinished journal: call [`recover`] first).
+/// Every access to the application goes through [`Confined`]: nothing
+/// resolves outside it.
 pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &Path) -> Result<()> {
-    let root = app.path().to_path_buf();
-    let module_roots: Vec<PathBuf> = app
-        .modules()
-        .iter()
-        .map(|m| root.join(m.uri.as_str()))
-        .collect();
+    let root = Confined::open(app.path())?;
+    let module_roots: Vec<&str> = app.modules().iter().map(|m| m.uri.as_str()).collect();
     let ops = disk_ops(app, set)?;
+    // The planner refused changes under links; a whole module written as
+    // files can still meet one deeper down: refuse before anything is written.
+    for target in ops.keys() {
+        if let Some(link) = linked_component(app.path(), target) {
+            return Err(Error::refused(
+                app.path().join(&link).display().to_string(),
+                format!(
+                    "{link} is a symbolic link and the update writes {target}; earpatch never writes through a link inside an application"
+                ),
+            ));
+        }
+    }
     if journal_dir.exists() {
         std::fs::remove_dir_all(journal_dir)
             .map_err(|e| Error::io("cannot remove", journal_dir, e))?;
@@ -190,20 +203,20 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
     for d in [&new_dir, &old_dir] {
         std::fs::create_dir_all(d).map_err(|e| Error::io("cannot create", d, e))?;
     }
+    let (staged, saved) = (Confined::open(&new_dir)?, Confined::open(&old_dir)?);
     let mut journal = Journal {
         state: State::Staging,
         ops: Vec::with_capacity(ops.len()),
     };
     write_journal(journal_dir, &journal)?;
     for (i, (target, content)) in ops.into_iter().enumerate() {
-        let disk = root.join(&target);
-        let had_old = disk.is_file();
+        let had_old = root.is_file(&target);
         let write = content.is_some();
         if let Some(content) = content {
             let staged = new_dir.join(i.to_string());
             stage(&staged, content)?;
-            if had_old && let Ok(meta) = std::fs::metadata(&disk) {
-                let _ = std::fs::set_permissions(&staged, meta.permissions());
+            if let Some(mode) = root.permissions(&target).filter(|_| had_old) {
+                let _ = std::fs::set_permissions(&staged, mode);
             }
         }
         journal.ops.push(JournalOp {
@@ -217,31 +230,28 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
     journal.state = State::Committing;
     write_journal(journal_dir, &journal)?;
     for (i, op) in journal.ops.iter().enumerate() {
-        let disk = root.join(&op.target);
+        let target = op.target.as_str();
         if op.had_old {
-            std::fs::rename(&disk, old_dir.join(i.to_string()))
-                .map_err(|e| Error::io("cannot move aside", &disk, e))?;
+            root.rename(target, &saved, &i.to_string())
+                .map_err(|e| Error::io("cannot move aside", root.display(target), e))?;
         }
         if i == journal.ops.len() / 2 {
             fail_point("expanded-half-committed");
         }
         if op.write {
-            ensure_parent(&disk)?;
-            std::fs::rename(new_dir.join(i.to_string()), &disk)
-                .map_err(|e| Error::io("cannot move into place", &disk, e))?;
-        } else if !removes_module(set, &op.target) {
+            root.ensure_parent(target)?;
+            staged
+                .rename(&i.to_string(), &root, target)
+                .map_err(|e| Error::io("cannot move into place", root.display(target), e))?;
+        } else if !removes_module(set, target) {
             // A module's own directory stays even when its last file goes.
-            remove_empty_parents(&disk, &root, &module_roots);
+            root.remove_empty_parents(target, &module_roots);
         } else {
-            remove_empty_parents(&disk, &root, &[]);
+            root.remove_empty_parents(target, &[]);
         }
     }
     for op in &journal.ops {
-        if let Some(parent) = root.join(&op.target).parent()
-            && parent.is_dir()
-        {
-            sync_dir(parent)?;
-        }
+        root.sync_parent(&op.target)?;
     }
     fail_point("expanded-before-committed");
     journal.state = State::Committed;
@@ -258,22 +268,6 @@ fn removes_module(set: &ChangeSet, target: &str) -> bool {
                 .strip_prefix(uri.as_str())
                 .is_some_and(|r| r.starts_with('/'))
     })
-}
-
-/// Removes the directories of `file` that became empty, up to `root`, never
-/// one of `keep`.
-fn remove_empty_parents(file: &Path, root: &Path, keep: &[PathBuf]) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == root
-            || !d.starts_with(root)
-            || keep.iter().any(|k| k == d)
-            || std::fs::remove_dir(d).is_err()
-        {
-            break;
-        }
-        dir = d.parent();
-    }
 }
 
 /// What replaying an unfinished journal did.
@@ -313,25 +307,27 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Replay> {
         State::Staging => Replay::Discarded,
         State::Committed => Replay::Finished,
         State::Committing => {
-            let (new_dir, old_dir): (PathBuf, PathBuf) =
-                (journal_dir.join("new"), journal_dir.join("old"));
+            let root = Confined::open(root)?;
+            let (new_dir, old_dir) = (journal_dir.join("new"), journal_dir.join("old"));
+            std::fs::create_dir_all(&old_dir)
+                .map_err(|e| Error::io("cannot create", &old_dir, e))?;
+            let saved = Confined::open(&old_dir)?;
             for (i, op) in journal.ops.iter().enumerate().rev() {
-                let disk = root.join(&op.target);
-                let saved = old_dir.join(i.to_string());
-                let staged = new_dir.join(i.to_string());
+                let target = op.target.as_str();
+                let name = i.to_string();
                 if op.had_old {
-                    if saved.exists() {
-                        ensure_parent(&disk)?;
-                        std::fs::rename(&saved, &disk)
-                            .map_err(|e| Error::io("cannot restore", &disk, e))?;
+                    if saved.exists(&name) {
+                        root.ensure_parent(target)?;
+                        saved
+                            .rename(&name, &root, target)
+                            .map_err(|e| Error::io("cannot restore", root.display(target), e))?;
                     }
-                } else if op.write && !staged.exists() && disk.exists() {
-                    std::fs::remove_file(&disk)
-                        .map_err(|e| Error::io("cannot remove", &disk, e))?;
-                    remove_empty_parents(&disk, root, &[]);
+                } else if op.write && !new_dir.join(&name).exists() && root.exists(target) {
+                    root.remove_file(target)?;
+                    root.remove_empty_parents(target, &[]);
                 }
             }
-            sync_dir(root)?;
+            root.sync_parent(".")?;
             Replay::RolledBack
         }
     };
