@@ -1,11 +1,10 @@
 //! `earpatch apply APP UPDATE`.
 
-use std::process::ExitCode;
-
 use ear_core::{ApplyOptions, ApplyReport, Digest, Outcome, PlanOptions, apply};
 
 use super::{CommandResult, settings_from, update_from};
 use crate::cli::{ApplyArgs, Format};
+use crate::exit::ExitStatus;
 use crate::render::report;
 
 pub fn run(args: &ApplyArgs) -> CommandResult {
@@ -37,7 +36,7 @@ pub fn run(args: &ApplyArgs) -> CommandResult {
     }
     let result = apply(&args.update.app, &update, &options)?;
     print!("{}", render(&result, args.report.format)?);
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// The report of one apply (or rollback step).

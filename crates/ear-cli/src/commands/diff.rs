@@ -1,11 +1,10 @@
 //! `earpatch diff OLD NEW -o UPDATE.zip`.
 
-use std::process::ExitCode;
-
 use ear_core::{Application, Effect, PlanOptions};
 
 use super::{CommandResult, settings_from};
 use crate::cli::{DiffArgs, Format};
+use crate::exit::ExitStatus;
 use crate::render::{plural, report};
 
 pub fn run(args: &DiffArgs) -> CommandResult {
@@ -66,5 +65,5 @@ pub fn run(args: &DiffArgs) -> CommandResult {
             println!("\n{comparison}\n{written}");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

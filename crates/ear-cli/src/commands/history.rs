@@ -1,12 +1,12 @@
 //! `earpatch history`, `earpatch rollback`, `earpatch recover`.
 
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
 use ear_core::{Recovery as RecoveryOutcome, RollbackOptions};
 
 use super::CommandResult;
 use crate::cli::{Format, HistoryArgs, RecoverArgs, RollbackArgs};
+use crate::exit::ExitStatus;
 
 pub fn run(args: &HistoryArgs) -> CommandResult {
     let records = ear_core::history(&args.state.app, args.state.state_dir.as_deref())?;
@@ -58,7 +58,7 @@ pub fn run(args: &HistoryArgs) -> CommandResult {
             print!("{out}");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 pub fn rollback(args: &RollbackArgs) -> CommandResult {
@@ -74,7 +74,7 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
     for r in &reports {
         print!("{}", super::apply::render(r, args.format)?);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 pub fn recover(args: &RecoverArgs) -> CommandResult {
@@ -93,5 +93,5 @@ pub fn recover(args: &RecoverArgs) -> CommandResult {
             }
         }
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

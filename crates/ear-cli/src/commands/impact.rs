@@ -1,15 +1,11 @@
 //! `earpatch impact APP UPDATE [--fail-on module|application]`.
 
-use std::process::ExitCode;
-
 use ear_core::Effect;
 
 use super::{CommandResult, plan_from, strict_error};
 use crate::cli::{FailOn, ImpactArgs};
+use crate::exit::ExitStatus;
 use crate::render::report;
-
-/// Exit code when the impact reaches `--fail-on`.
-const EXIT_IMPACT: u8 = 3;
 
 pub fn run(args: &ImpactArgs) -> CommandResult {
     let plan = plan_from(&args.update, &args.settings, &args.report)?;
@@ -34,7 +30,7 @@ pub fn run(args: &ImpactArgs) -> CommandResult {
                 _ => "application",
             }
         );
-        return Ok(ExitCode::from(EXIT_IMPACT));
+        return Ok(ExitStatus::ImpactOverThreshold);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

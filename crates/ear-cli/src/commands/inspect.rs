@@ -1,13 +1,13 @@
 //! `earpatch inspect APP`.
 
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
 use ear_core::{Application, Inventory, LibraryDirectory, Scope, Storage, Warning};
 use serde::Serialize;
 
 use super::CommandResult;
 use crate::cli::{Format, InspectArgs};
+use crate::exit::ExitStatus;
 use crate::render::{human_bytes, plural};
 
 #[derive(Serialize)]
@@ -66,7 +66,7 @@ pub fn run(args: &InspectArgs) -> CommandResult {
         Format::Text => print!("{}", text(&report)),
         Format::Markdown => print!("{}", markdown(&report)),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn build<'a>(app: &'a Application, inventory: &Inventory) -> Report<'a> {

@@ -7,14 +7,13 @@ mod impact;
 mod inspect;
 mod plan;
 
-use std::process::ExitCode;
-
 use ear_core::{Application, ClassLoaderPolicy, Plan, PlanOptions, Settings, Update};
 
 use crate::cli::{Cli, Command, Policy, ReportArgs, SettingsArgs, UpdateArgs};
+use crate::exit::ExitStatus;
 
-/// What a command returns: an exit code, or an error to print.
-pub type CommandResult = Result<ExitCode, Box<dyn std::error::Error>>;
+/// What a command returns: an exit status, or an error to print.
+pub type CommandResult = Result<ExitStatus, crate::exit::Failure>;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> CommandResult {

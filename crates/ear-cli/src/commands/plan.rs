@@ -1,9 +1,8 @@
 //! `earpatch plan APP UPDATE`.
 
-use std::process::ExitCode;
-
 use super::{CommandResult, plan_from, strict_error};
 use crate::cli::PlanArgs;
+use crate::exit::ExitStatus;
 use crate::render::report;
 
 pub fn run(args: &PlanArgs) -> CommandResult {
@@ -15,5 +14,5 @@ pub fn run(args: &PlanArgs) -> CommandResult {
     if let Some(message) = strict_error(&plan, &args.report) {
         return Err(message.into());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
