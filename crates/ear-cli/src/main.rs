@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod exit;
 mod render;
+mod settings;
 
 use std::process::ExitCode;
 

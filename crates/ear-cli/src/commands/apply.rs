@@ -1,41 +1,16 @@
 //! `earpatch apply APP UPDATE`.
 
-use ear_core::{ApplyOptions, ApplyReport, Digest, Outcome, PlanOptions, apply};
+use ear_core::{ApplyOptions, ApplyReport, Outcome, apply};
 
-use super::{CommandResult, settings_from, update_from};
-use crate::cli::{ApplyArgs, Format};
+use super::CommandResult;
+use crate::cli::Format;
 use crate::exit::ExitStatus;
 use crate::render::report;
+use crate::settings::UpdateSource;
 
-pub fn run(args: &ApplyArgs) -> CommandResult {
-    let settings = settings_from(&args.settings)?;
-    let expect = match &args.expect_digest {
-        Some(text) => Some(
-            text.parse::<Digest>()
-                .map_err(|e| format!("--expect-digest: {e}"))?,
-        ),
-        None => None,
-    };
-    let update = update_from(&args.update)?;
-    let mut options = ApplyOptions::default()
-        .plan(
-            PlanOptions::default()
-                .settings(settings)
-                .digest(!args.report.no_digest),
-        )
-        .dry_run(args.dry_run)
-        .strict(args.report.strict);
-    if let Some(out) = &args.output {
-        options = options.output(out);
-    }
-    if let Some(dir) = &args.state_dir {
-        options = options.state_dir(dir);
-    }
-    if let Some(d) = expect {
-        options = options.expect_digest(d);
-    }
-    let result = apply(&args.update.app, &update, &options)?;
-    print!("{}", render(&result, args.report.format)?);
+pub fn run(update: &UpdateSource, options: &ApplyOptions, format: Format) -> CommandResult {
+    let result = apply(&update.app, &update.open()?, options)?;
+    print!("{}", render(&result, format)?);
     Ok(ExitStatus::Success)
 }
 

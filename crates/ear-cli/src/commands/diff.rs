@@ -1,24 +1,26 @@
 //! `earpatch diff OLD NEW -o UPDATE.zip`.
 
+use std::path::Path;
+
 use ear_core::{Application, Effect, PlanOptions};
 
-use super::{CommandResult, settings_from};
-use crate::cli::{DiffArgs, Format};
+use super::CommandResult;
+use crate::cli::Format;
 use crate::exit::ExitStatus;
 use crate::render::{plural, report};
 
-pub fn run(args: &DiffArgs) -> CommandResult {
-    let settings = settings_from(&args.settings)?;
-    ear_core::ensure_not_interrupted(&args.old)?;
-    ear_core::ensure_not_interrupted(&args.new)?;
-    let old = Application::open(&args.old)?;
-    let new = Application::open(&args.new)?;
-    let result = ear_core::diff(
-        &old,
-        &new,
-        &args.output,
-        &PlanOptions::default().settings(settings),
-    )?;
+pub fn run(
+    old: &Path,
+    new: &Path,
+    output: &Path,
+    options: &PlanOptions,
+    format: Format,
+) -> CommandResult {
+    ear_core::ensure_not_interrupted(old)?;
+    ear_core::ensure_not_interrupted(new)?;
+    let old = Application::open(old)?;
+    let new = Application::open(new)?;
+    let result = ear_core::diff(&old, &new, output, options)?;
     let full = match result.full_update_effect {
         Effect::None => "nothing (the versions have the same content)",
         _ => "restart the application (F1)",
@@ -33,7 +35,7 @@ pub fn run(args: &DiffArgs) -> CommandResult {
         plural(result.entries, "entry", "entries"),
         plural(result.deletions, "deletion", "deletions")
     );
-    match args.format {
+    match format {
         Format::Json => {
             let mut v = serde_json::to_value(&result.plan)?;
             if let Some(obj) = v.as_object_mut() {

@@ -1,34 +1,25 @@
 //! `earpatch impact APP UPDATE [--fail-on module|application]`.
 
-use ear_core::Effect;
-
-use super::{CommandResult, plan_from, strict_error};
-use crate::cli::{FailOn, ImpactArgs};
+use super::CommandResult;
+use super::plan::{open_and_plan, strict_error};
+use crate::cli::Format;
 use crate::exit::ExitStatus;
 use crate::render::report;
+use crate::settings::{PlanSettings, Threshold};
 
-pub fn run(args: &ImpactArgs) -> CommandResult {
-    let plan = plan_from(&args.update, &args.settings, &args.report)?;
+pub fn run(settings: &PlanSettings, fail_on: Option<Threshold>, format: Format) -> CommandResult {
+    let plan = open_and_plan(settings)?;
     print!(
         "{}",
-        report::render(&plan, args.report.format, report::Detail::Reasons)?
+        report::render(&plan, format, report::Detail::Reasons)?
     );
-    if let Some(message) = strict_error(&plan, &args.report) {
+    if let Some(message) = strict_error(&plan, settings) {
         return Err(message.into());
     }
-    let tripped = match args.fail_on {
-        None => false,
-        Some(FailOn::Application) => plan.impact.effect >= Effect::RestartApplication,
-        Some(FailOn::Module) => plan.impact.effect >= Effect::StartModule,
-    };
-    if tripped {
+    if let Some(threshold) = fail_on.filter(|t| t.reached_by(plan.impact.effect)) {
         eprintln!(
             "earpatch: the impact ({}) reaches --fail-on {}",
-            plan.impact.effect,
-            match args.fail_on {
-                Some(FailOn::Module) => "module",
-                _ => "application",
-            }
+            plan.impact.effect, threshold.name
         );
         return Ok(ExitStatus::ImpactOverThreshold);
     }

@@ -1,12 +1,13 @@
 //! `earpatch inspect APP`.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use ear_core::{Application, Inventory, LibraryDirectory, Scope, Storage, Warning};
 use serde::Serialize;
 
 use super::CommandResult;
-use crate::cli::{Format, InspectArgs};
+use crate::cli::Format;
 use crate::exit::ExitStatus;
 use crate::render::{human_bytes, plural};
 
@@ -56,12 +57,12 @@ struct ScopeTotals {
     bytes: u64,
 }
 
-pub fn run(args: &InspectArgs) -> CommandResult {
-    ear_core::ensure_not_interrupted(&args.app)?;
-    let app = Application::open(&args.app)?;
+pub fn run(app: &Path, format: Format) -> CommandResult {
+    ear_core::ensure_not_interrupted(app)?;
+    let app = Application::open(app)?;
     let inventory = app.inventory()?;
     let report = build(&app, &inventory);
-    match args.format {
+    match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => print!("{}", text(&report)),
         Format::Markdown => print!("{}", markdown(&report)),

@@ -1,18 +1,40 @@
 //! `earpatch plan APP UPDATE`.
 
-use super::{CommandResult, plan_from, strict_error};
-use crate::cli::PlanArgs;
+use ear_core::{Application, Plan};
+
+use super::CommandResult;
+use crate::cli::Format;
 use crate::exit::ExitStatus;
 use crate::render::report;
+use crate::settings::PlanSettings;
 
-pub fn run(args: &PlanArgs) -> CommandResult {
-    let plan = plan_from(&args.update, &args.settings, &args.report)?;
+pub fn run(settings: &PlanSettings, format: Format) -> CommandResult {
+    let plan = open_and_plan(settings)?;
     print!(
         "{}",
-        report::render(&plan, args.report.format, report::Detail::Changes)?
+        report::render(&plan, format, report::Detail::Changes)?
     );
-    if let Some(message) = strict_error(&plan, &args.report) {
+    if let Some(message) = strict_error(&plan, settings) {
         return Err(message.into());
     }
     Ok(ExitStatus::Success)
+}
+
+/// Opens the application (refusing while an apply is interrupted), then the
+/// update, and plans.
+pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
+    ear_core::ensure_not_interrupted(&settings.update.app)?;
+    let app = Application::open(&settings.update.app)?;
+    let update = settings.update.open()?;
+    Plan::new(&app, &update, &settings.options)
+}
+
+/// With --strict, the error that plan warnings become.
+pub fn strict_error(plan: &Plan, settings: &PlanSettings) -> Option<String> {
+    (settings.strict && !plan.warnings.is_empty()).then(|| {
+        format!(
+            "--strict: the plan has {} (listed above); nothing was written",
+            crate::render::plural(plan.warnings.len(), "warning", "warnings")
+        )
+    })
 }

@@ -1,0 +1,17 @@
+//! `earpatch rollback APP`.
+
+use std::path::Path;
+
+use ear_core::RollbackOptions;
+
+use super::CommandResult;
+use crate::cli::Format;
+use crate::exit::ExitStatus;
+
+pub fn run(app: &Path, options: &RollbackOptions, format: Format) -> CommandResult {
+    let reports = ear_core::rollback(app, options)?;
+    for r in &reports {
+        print!("{}", super::apply::render(r, format)?);
+    }
+    Ok(ExitStatus::Success)
+}
