@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
-use ear_core::{Application, Effect, PlanOptions};
+use ear_core::{Application, PlanOptions};
 
 use super::CommandResult;
 use crate::cli::Format;
 use crate::exit::ExitStatus;
-use crate::render::{plural, report};
+use crate::render::{Style, report};
 
 pub fn run(
     old: &Path,
@@ -21,51 +21,6 @@ pub fn run(
     let old = Application::open(old)?;
     let new = Application::open(new)?;
     let result = ear_core::diff(&old, &new, output, options)?;
-    let full = match result.full_update_effect {
-        Effect::None => "nothing (the versions have the same content)",
-        _ => "restart the application (F1)",
-    };
-    let comparison = format!(
-        "as a full update: {full}; as this partial update: {}",
-        report::verdict(&result.plan)
-    );
-    let written = format!(
-        "wrote {} ({}, {} by delete lists)",
-        result.output.display(),
-        plural(result.entries, "entry", "entries"),
-        plural(result.deletions, "deletion", "deletions")
-    );
-    match format {
-        Format::Json => {
-            let mut v = serde_json::to_value(&result.plan)?;
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert(
-                    "full_update_effect".into(),
-                    serde_json::to_value(result.full_update_effect)?,
-                );
-                obj.insert(
-                    "output".into(),
-                    serde_json::Value::String(result.output.display().to_string()),
-                );
-                obj.insert("entries".into(), result.entries.into());
-                obj.insert("deletions".into(), result.deletions.into());
-            }
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        }
-        Format::Markdown => {
-            print!(
-                "{}",
-                report::render(&result.plan, Format::Markdown, report::Detail::Changes)?
-            );
-            println!("\n{comparison}\n\n{written}");
-        }
-        Format::Text => {
-            print!(
-                "{}",
-                report::render(&result.plan, Format::Text, report::Detail::Changes)?
-            );
-            println!("\n{comparison}\n{written}");
-        }
-    }
+    print!("{}", report::diff(&result, format, Style::detect())?);
     Ok(ExitStatus::Success)
 }

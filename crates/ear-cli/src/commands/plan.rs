@@ -5,14 +5,14 @@ use ear_core::{Application, Plan};
 use super::CommandResult;
 use crate::cli::Format;
 use crate::exit::ExitStatus;
-use crate::render::report;
+use crate::render::{Style, report};
 use crate::settings::PlanSettings;
 
 pub fn run(settings: &PlanSettings, format: Format) -> CommandResult {
     let plan = open_and_plan(settings)?;
     print!(
         "{}",
-        report::render(&plan, format, report::Detail::Changes)?
+        report::plan(&plan, format, report::Detail::Changes, Style::detect())?
     );
     if let Some(message) = strict_error(&plan, settings) {
         return Err(message.into());
@@ -31,10 +31,6 @@ pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
 
 /// With --strict, the error that plan warnings become.
 pub fn strict_error(plan: &Plan, settings: &PlanSettings) -> Option<String> {
-    (settings.strict && !plan.warnings.is_empty()).then(|| {
-        format!(
-            "--strict: the plan has {} (listed above); nothing was written",
-            crate::render::plural(plan.warnings.len(), "warning", "warnings")
-        )
-    })
+    (settings.strict && !plan.warnings.is_empty())
+        .then(|| report::strict_error(plan.warnings.len()))
 }
