@@ -1,8 +1,13 @@
 //! `earpatch`: the command-line front end of `ear-core`.
+//!
+//! This file only parses the command line, calls [`commands::run`] and turns
+//! the [`exit::ExitStatus`] it returns into the process's exit code. It holds
+//! no other logic and prints nothing.
 
 mod cli;
 mod commands;
 mod exit;
+mod printer;
 mod render;
 mod settings;
 
@@ -10,22 +15,6 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::exit::ExitStatus;
-
 fn main() -> ExitCode {
-    let status = match cli::Cli::try_parse() {
-        Ok(cli) => match commands::run(cli) {
-            Ok(status) => status,
-            Err(err) => {
-                eprintln!("error: {}", render::error_chain(err.as_ref()));
-                ExitStatus::Failure
-            }
-        },
-        Err(usage) => {
-            // As clap's `Error::exit`: a closed stream is not an error here.
-            let _ = usage.print();
-            ExitStatus::of_clap(&usage)
-        }
-    };
-    ExitCode::from(status)
+    ExitCode::from(commands::run(cli::Cli::try_parse()))
 }

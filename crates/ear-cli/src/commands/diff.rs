@@ -1,26 +1,19 @@
-//! `earpatch diff OLD NEW -o UPDATE.zip`.
+//! `earpatch diff OLD NEW -o UPDATE.zip`: writes the minimal partial update
+//! between two versions and returns the report.
+//!
+//! Writing is done by `ear_core::diff`; this command prints nothing.
 
 use std::path::Path;
 
 use ear_core::{Application, PlanOptions};
 
-use super::CommandResult;
-use crate::cli::Format;
-use crate::exit::ExitStatus;
-use crate::render::{Style, report};
+use super::{Done, Failure, Output};
 
-pub fn run(
-    old: &Path,
-    new: &Path,
-    output: &Path,
-    options: &PlanOptions,
-    format: Format,
-) -> CommandResult {
+pub fn run(old: &Path, new: &Path, output: &Path, options: &PlanOptions) -> Result<Done, Failure> {
     ear_core::ensure_not_interrupted(old)?;
     ear_core::ensure_not_interrupted(new)?;
     let old = Application::open(old)?;
     let new = Application::open(new)?;
-    let result = ear_core::diff(&old, &new, output, options)?;
-    print!("{}", report::diff(&result, format, Style::detect())?);
-    Ok(ExitStatus::Success)
+    let report = ear_core::diff(&old, &new, output, options)?;
+    Done::success(Output::Diff(report))
 }

@@ -1,16 +1,14 @@
-//! `earpatch history APP`.
+//! `earpatch history APP`: reads the records of the updates applied in place.
+//!
+//! Reads only; prints nothing (`render/history.rs` formats the records).
 
-use super::CommandResult;
-use crate::cli::Format;
-use crate::exit::ExitStatus;
-use crate::render;
+use super::{Done, Failure, Output};
 use crate::settings::State;
 
-pub fn run(state: &State, format: Format) -> CommandResult {
+pub fn run(state: &State) -> Result<Done, Failure> {
     let records = ear_core::history(&state.app, state.state_dir.as_deref())?;
-    print!(
-        "{}",
-        render::history::records(&state.app, &records, format)?
-    );
-    Ok(ExitStatus::Success)
+    Done::success(Output::History {
+        app: state.app.clone(),
+        records,
+    })
 }

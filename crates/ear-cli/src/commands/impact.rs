@@ -1,27 +1,23 @@
-//! `earpatch impact APP UPDATE [--fail-on module|application]`.
+//! `earpatch impact APP UPDATE [--fail-on module|application]`: plans an
+//! update and says whether its impact reaches `--fail-on`.
+//!
+//! Writes nothing and prints nothing; the plan is rendered by the printer.
 
-use super::CommandResult;
-use super::plan::{open_and_plan, strict_error};
-use crate::cli::Format;
-use crate::exit::ExitStatus;
-use crate::render::{Style, report};
+use super::plan::{open_and_plan, strict};
+use super::{Done, End, Failure, Output};
 use crate::settings::{PlanSettings, Threshold};
 
-pub fn run(settings: &PlanSettings, fail_on: Option<Threshold>, format: Format) -> CommandResult {
+pub fn run(settings: &PlanSettings, fail_on: Option<Threshold>) -> Result<Done, Failure> {
     let plan = open_and_plan(settings)?;
-    print!(
-        "{}",
-        report::plan(&plan, format, report::Detail::Reasons, Style::detect())?
-    );
-    if let Some(message) = strict_error(&plan, settings) {
-        return Err(message.into());
-    }
-    if let Some(threshold) = fail_on.filter(|t| t.reached_by(plan.impact.effect)) {
-        eprintln!(
-            "{}",
-            report::fail_on_note(plan.impact.effect, threshold.name)
-        );
-        return Ok(ExitStatus::ImpactOverThreshold);
-    }
-    Ok(ExitStatus::Success)
+    let effect = plan.impact.effect;
+    let end = match (strict(&plan, settings), fail_on) {
+        (End::Success, Some(threshold)) if threshold.reached_by(effect) => {
+            End::OverThreshold { effect, threshold }
+        }
+        (end, _) => end,
+    };
+    Ok(Done {
+        output: Output::Impact(plan),
+        end,
+    })
 }

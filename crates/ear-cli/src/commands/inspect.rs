@@ -1,18 +1,16 @@
-//! `earpatch inspect APP`.
+//! `earpatch inspect APP`: opens the application and takes its inventory.
+//!
+//! Reads only; prints nothing and builds no report (`render/inspect.rs` does).
 
 use std::path::Path;
 
 use ear_core::Application;
 
-use super::CommandResult;
-use crate::cli::Format;
-use crate::exit::ExitStatus;
-use crate::render;
+use super::{Done, Failure, Output};
 
-pub fn run(app: &Path, format: Format) -> CommandResult {
+pub fn run(app: &Path) -> Result<Done, Failure> {
     ear_core::ensure_not_interrupted(app)?;
     let app = Application::open(app)?;
     let inventory = app.inventory()?;
-    print!("{}", render::inspect::render(&app, &inventory, format)?);
-    Ok(ExitStatus::Success)
+    Done::success(Output::Inspect { app, inventory })
 }

@@ -1,4 +1,10 @@
-//! One function per command, each taking its resolved settings.
+//! The commands: one file each. A command takes its resolved settings, calls
+//! `ear-core` and returns what it produced ([`Done`]: an [`Output`] and how
+//! the run ends) or a [`Failure`].
+//!
+//! Commands never print, never format text and never read flags: the
+//! [`Printer`] writes, `render/` formats, `settings.rs` resolves. [`run`] is
+//! the one place that wires the three together.
 
 mod apply;
 mod diff;
@@ -9,29 +15,121 @@ mod plan;
 mod recover;
 mod rollback;
 
+use std::path::PathBuf;
+
+use ear_core::{Application, ApplyReport, DiffReport, Effect, Inventory, Plan, Record, Recovery};
+
 use crate::cli::Cli;
-use crate::exit::ExitStatus;
-use crate::settings::{self, Resolved};
+use crate::exit::{ExitStatus, Failure};
+use crate::printer::Printer;
+use crate::settings::{self, Resolved, Threshold};
 
-/// What a command returns: an exit status, or an error to print.
-pub type CommandResult = Result<ExitStatus, crate::exit::Failure>;
+/// Runs the parsed command line (or reports clap's error) and says how the
+/// process exits.
+pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(usage) => return Printer::usage(&usage),
+    };
+    let printer = Printer::new(settings::format(&cli.command));
+    printer.finish(Resolved::resolve(cli.command).and_then(execute))
+}
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> CommandResult {
-    let format = settings::format(&cli.command);
-    match Resolved::resolve(cli.command)? {
-        Resolved::Inspect { app } => inspect::run(&app, format),
-        Resolved::Plan(s) => plan::run(&s, format),
-        Resolved::Impact { plan, fail_on } => impact::run(&plan, fail_on, format),
-        Resolved::Apply { update, options } => apply::run(&update, &options, format),
+/// Runs one resolved command.
+fn execute(command: Resolved) -> Result<Done, Failure> {
+    match command {
+        Resolved::Inspect { app } => inspect::run(&app),
+        Resolved::Plan(s) => plan::run(&s),
+        Resolved::Impact { plan, fail_on } => impact::run(&plan, fail_on),
+        Resolved::Apply { update, options } => apply::run(&update, &options),
         Resolved::Diff {
             old,
             new,
             output,
             options,
-        } => diff::run(&old, &new, &output, &options, format),
-        Resolved::History(state) => history::run(&state, format),
-        Resolved::Rollback { app, options } => rollback::run(&app, &options, format),
+        } => diff::run(&old, &new, &output, &options),
+        Resolved::History(state) => history::run(&state),
+        Resolved::Rollback { app, options } => rollback::run(&app, &options),
         Resolved::Recover(state) => recover::run(&state),
+    }
+}
+
+/// What a command produced, for the printer to render on stdout.
+#[derive(Debug)]
+pub enum Output {
+    /// `inspect`: the application and its inventory.
+    Inspect {
+        /// The application.
+        app: Application,
+        /// Its files and digest.
+        inventory: Inventory,
+    },
+    /// `plan`: every change.
+    Plan(Plan),
+    /// `impact`: the verdict and the rules that fired.
+    Impact(Plan),
+    /// `apply`.
+    Apply(Box<ApplyReport>),
+    /// `diff`.
+    Diff(DiffReport),
+    /// `history`.
+    History {
+        /// The application.
+        app: PathBuf,
+        /// Its records, oldest first.
+        records: Vec<Record>,
+    },
+    /// `rollback`: one report per update rolled back, newest first.
+    Rollback(Vec<ApplyReport>),
+    /// `recover`.
+    Recover(Recovery),
+}
+
+/// How a command that produced its output ends.
+#[derive(Debug, Clone, Copy)]
+pub enum End {
+    /// Exit 0.
+    Success,
+    /// `--strict` and the plan has this many warnings: an error, exit 1.
+    Strict {
+        /// How many warnings.
+        warnings: usize,
+    },
+    /// `impact --fail-on`: the impact reaches the threshold, exit 3.
+    OverThreshold {
+        /// The impact.
+        effect: Effect,
+        /// The threshold it reaches.
+        threshold: Threshold,
+    },
+}
+
+impl End {
+    /// The exit status.
+    pub fn status(self) -> ExitStatus {
+        match self {
+            End::Success => ExitStatus::Success,
+            End::Strict { .. } => ExitStatus::Failure,
+            End::OverThreshold { .. } => ExitStatus::ImpactOverThreshold,
+        }
+    }
+}
+
+/// What a command returns when it got as far as producing its output.
+#[derive(Debug)]
+pub struct Done {
+    /// What to print on stdout.
+    pub output: Output,
+    /// How the run ends once it is printed.
+    pub end: End,
+}
+
+impl Done {
+    /// `output`, exit 0.
+    fn success(output: Output) -> Result<Done, Failure> {
+        Ok(Done {
+            output,
+            end: End::Success,
+        })
     }
 }

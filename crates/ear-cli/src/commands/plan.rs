@@ -1,23 +1,20 @@
-//! `earpatch plan APP UPDATE`.
+//! `earpatch plan APP UPDATE`: plans an update and returns the plan.
+//!
+//! Writes nothing and prints nothing; the plan is rendered by the printer.
+//! Also opens and plans for `impact` ([`open_and_plan`], [`strict`]).
 
 use ear_core::{Application, Plan};
 
-use super::CommandResult;
-use crate::cli::Format;
-use crate::exit::ExitStatus;
-use crate::render::{Style, report};
+use super::{Done, End, Failure, Output};
 use crate::settings::PlanSettings;
 
-pub fn run(settings: &PlanSettings, format: Format) -> CommandResult {
+pub fn run(settings: &PlanSettings) -> Result<Done, Failure> {
     let plan = open_and_plan(settings)?;
-    print!(
-        "{}",
-        report::plan(&plan, format, report::Detail::Changes, Style::detect())?
-    );
-    if let Some(message) = strict_error(&plan, settings) {
-        return Err(message.into());
-    }
-    Ok(ExitStatus::Success)
+    let end = strict(&plan, settings);
+    Ok(Done {
+        output: Output::Plan(plan),
+        end,
+    })
 }
 
 /// Opens the application (refusing while an apply is interrupted), then the
@@ -29,8 +26,13 @@ pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
     Plan::new(&app, &update, &settings.options)
 }
 
-/// With --strict, the error that plan warnings become.
-pub fn strict_error(plan: &Plan, settings: &PlanSettings) -> Option<String> {
-    (settings.strict && !plan.warnings.is_empty())
-        .then(|| report::strict_error(plan.warnings.len()))
+/// With `--strict`, plan warnings end the run with an error.
+pub fn strict(plan: &Plan, settings: &PlanSettings) -> End {
+    if settings.strict && !plan.warnings.is_empty() {
+        End::Strict {
+            warnings: plan.warnings.len(),
+        }
+    } else {
+        End::Success
+    }
 }

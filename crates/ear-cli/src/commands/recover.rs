@@ -1,12 +1,12 @@
-//! `earpatch recover APP`.
+//! `earpatch recover APP`: settles an interrupted apply and returns what
+//! was done.
+//!
+//! Writing is done by `ear_core::recover`; this command prints nothing.
 
-use super::CommandResult;
-use crate::exit::ExitStatus;
-use crate::render;
+use super::{Done, Failure, Output};
 use crate::settings::State;
 
-pub fn run(state: &State) -> CommandResult {
+pub fn run(state: &State) -> Result<Done, Failure> {
     let outcome = ear_core::recover(&state.app, state.state_dir.as_deref())?;
-    print!("{}", render::history::recovery(outcome));
-    Ok(ExitStatus::Success)
+    Done::success(Output::Recover(outcome))
 }

@@ -1,33 +1,30 @@
 //! The renderers: turn what a command produced into the text, JSON or
 //! Markdown the printer writes, plus the helpers they share.
 //!
-//! Rendering never prints, never touches the file system and never calls
-//! `ear-core` operations, only reads their results.
+//! Rendering is pure: it never prints, never touches the file system or the
+//! environment (the printer decides colour and passes a [`Style`]) and never
+//! calls `ear-core` operations, only reads their results.
 
 pub mod history;
 pub mod inspect;
 pub mod report;
 
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
 
 use ear_core::{Effect, Warning};
 
 use crate::cli::Format;
 
-/// ANSI colour, or none.
+/// ANSI colour, or none. Decided by the printer.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     colour: bool,
 }
 
 impl Style {
-    /// Colour only on a terminal and never with `NO_COLOR`.
-    pub fn detect() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style {
-            colour: !no_color && std::io::stdout().is_terminal(),
-        }
+    /// With colour or without.
+    pub fn new(colour: bool) -> Style {
+        Style { colour }
     }
 
     /// `text` in the colour of `effect`: red for an application restart,

@@ -1,8 +1,8 @@
 //! Plan, impact, apply (and rollback), and diff reports: text, JSON (spec
 //! §8), Markdown; and the lines that end a `--strict` or `--fail-on` run.
 //!
-//! Formatting of results `ear-core` already computed: no printing, no file
-//! system (colour comes in as a [`Style`]).
+//! Pure formatting of results `ear-core` already computed: no printing, no
+//! file system, no environment (colour comes in as a [`Style`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
