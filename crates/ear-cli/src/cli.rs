@@ -1,4 +1,8 @@
-//! Command-line arguments.
+//! Command-line arguments: the clap types, their flags, help texts and
+//! defaults.
+//!
+//! Declarations only: no logic, no I/O, no conversion to `ear-core` types
+//! (`settings.rs` resolves these into typed settings, once).
 
 use std::path::PathBuf;
 

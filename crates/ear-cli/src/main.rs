@@ -1,20 +1,20 @@
 //! `earpatch`: the command-line front end of `ear-core`.
+//!
+//! This file only parses the command line, calls [`commands::run`] and turns
+//! the [`exit::ExitStatus`] it returns into the process's exit code. It holds
+//! no other logic and prints nothing.
 
 mod cli;
 mod commands;
+mod exit;
+mod printer;
 mod render;
+mod settings;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match commands::run(cli) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {}", render::error_chain(err.as_ref()));
-            ExitCode::from(1)
-        }
-    }
+    ExitCode::from(commands::run(cli::Cli::try_parse()))
 }

@@ -1,70 +1,19 @@
-//! `earpatch diff OLD NEW -o UPDATE.zip`.
+//! `earpatch diff OLD NEW -o UPDATE.zip`: writes the minimal partial update
+//! between two versions and returns the report.
+//!
+//! Writing is done by `ear_core::diff`; this command prints nothing.
 
-use std::process::ExitCode;
+use std::path::Path;
 
-use ear_core::{Application, Effect, PlanOptions};
+use ear_core::{Application, PlanOptions};
 
-use super::{CommandResult, settings_from};
-use crate::cli::{DiffArgs, Format};
-use crate::render::{plural, report};
+use super::{Done, Failure, Output};
 
-pub fn run(args: &DiffArgs) -> CommandResult {
-    let settings = settings_from(&args.settings)?;
-    ear_core::ensure_not_interrupted(&args.old)?;
-    ear_core::ensure_not_interrupted(&args.new)?;
-    let old = Application::open(&args.old)?;
-    let new = Application::open(&args.new)?;
-    let result = ear_core::diff(
-        &old,
-        &new,
-        &args.output,
-        &PlanOptions::default().settings(settings),
-    )?;
-    let full = match result.full_update_effect {
-        Effect::None => "nothing (the versions have the same content)",
-        _ => "restart the application (F1)",
-    };
-    let comparison = format!(
-        "as a full update: {full}; as this partial update: {}",
-        report::verdict(&result.plan)
-    );
-    let written = format!(
-        "wrote {} ({}, {} by delete lists)",
-        result.output.display(),
-        plural(result.entries, "entry", "entries"),
-        plural(result.deletions, "deletion", "deletions")
-    );
-    match args.format {
-        Format::Json => {
-            let mut v = serde_json::to_value(&result.plan)?;
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert(
-                    "full_update_effect".into(),
-                    serde_json::to_value(result.full_update_effect)?,
-                );
-                obj.insert(
-                    "output".into(),
-                    serde_json::Value::String(result.output.display().to_string()),
-                );
-                obj.insert("entries".into(), result.entries.into());
-                obj.insert("deletions".into(), result.deletions.into());
-            }
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        }
-        Format::Markdown => {
-            print!(
-                "{}",
-                report::render(&result.plan, Format::Markdown, report::Detail::Changes)?
-            );
-            println!("\n{comparison}\n\n{written}");
-        }
-        Format::Text => {
-            print!(
-                "{}",
-                report::render(&result.plan, Format::Text, report::Detail::Changes)?
-            );
-            println!("\n{comparison}\n{written}");
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+pub fn run(old: &Path, new: &Path, output: &Path, options: &PlanOptions) -> Result<Done, Failure> {
+    ear_core::ensure_not_interrupted(old)?;
+    ear_core::ensure_not_interrupted(new)?;
+    let old = Application::open(old)?;
+    let new = Application::open(new)?;
+    let report = ear_core::diff(&old, &new, output, options)?;
+    Done::success(Output::Diff(report))
 }

@@ -1,40 +1,23 @@
-//! `earpatch impact APP UPDATE [--fail-on module|application]`.
+//! `earpatch impact APP UPDATE [--fail-on module|application]`: plans an
+//! update and says whether its impact reaches `--fail-on`.
+//!
+//! Writes nothing and prints nothing; the plan is rendered by the printer.
 
-use std::process::ExitCode;
+use super::plan::{open_and_plan, strict};
+use super::{Done, End, Failure, Output};
+use crate::settings::{PlanSettings, Threshold};
 
-use ear_core::Effect;
-
-use super::{CommandResult, plan_from, strict_error};
-use crate::cli::{FailOn, ImpactArgs};
-use crate::render::report;
-
-/// Exit code when the impact reaches `--fail-on`.
-const EXIT_IMPACT: u8 = 3;
-
-pub fn run(args: &ImpactArgs) -> CommandResult {
-    let plan = plan_from(&args.update, &args.settings, &args.report)?;
-    print!(
-        "{}",
-        report::render(&plan, args.report.format, report::Detail::Reasons)?
-    );
-    if let Some(message) = strict_error(&plan, &args.report) {
-        return Err(message.into());
-    }
-    let tripped = match args.fail_on {
-        None => false,
-        Some(FailOn::Application) => plan.impact.effect >= Effect::RestartApplication,
-        Some(FailOn::Module) => plan.impact.effect >= Effect::StartModule,
+pub fn run(settings: &PlanSettings, fail_on: Option<Threshold>) -> Result<Done, Failure> {
+    let plan = open_and_plan(settings)?;
+    let effect = plan.impact.effect;
+    let end = match (strict(&plan, settings), fail_on) {
+        (End::Success, Some(threshold)) if threshold.reached_by(effect) => {
+            End::OverThreshold { effect, threshold }
+        }
+        (end, _) => end,
     };
-    if tripped {
-        eprintln!(
-            "earpatch: the impact ({}) reaches --fail-on {}",
-            plan.impact.effect,
-            match args.fail_on {
-                Some(FailOn::Module) => "module",
-                _ => "application",
-            }
-        );
-        return Ok(ExitCode::from(EXIT_IMPACT));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Done {
+        output: Output::Impact(plan),
+        end,
+    })
 }

@@ -1,4 +1,10 @@
-//! One function per command.
+//! The commands: one file each. A command takes its resolved settings, calls
+//! `ear-core` and returns what it produced ([`Done`]: an [`Output`] and how
+//! the run ends) or a [`Failure`].
+//!
+//! Commands never print, never format text and never read flags: the
+//! [`Printer`] writes, `render/` formats, `settings.rs` resolves. [`run`] is
+//! the one place that wires the three together.
 
 mod apply;
 mod diff;
@@ -6,107 +12,124 @@ mod history;
 mod impact;
 mod inspect;
 mod plan;
+mod recover;
+mod rollback;
 
-use std::process::ExitCode;
+use std::path::PathBuf;
 
-use ear_core::{Application, ClassLoaderPolicy, Plan, PlanOptions, Settings, Update};
+use ear_core::{Application, ApplyReport, DiffReport, Effect, Inventory, Plan, Record, Recovery};
 
-use crate::cli::{Cli, Command, Policy, ReportArgs, SettingsArgs, UpdateArgs};
+use crate::cli::Cli;
+use crate::exit::{ExitStatus, Failure};
+use crate::printer::Printer;
+use crate::settings::{self, Resolved, Threshold};
 
-/// What a command returns: an exit code, or an error to print.
-pub type CommandResult = Result<ExitCode, Box<dyn std::error::Error>>;
-
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> CommandResult {
-    match cli.command {
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Plan(args) => plan::run(&args),
-        Command::Impact(args) => impact::run(&args),
-        Command::Apply(args) => apply::run(&args),
-        Command::Diff(args) => diff::run(&args),
-        Command::History(args) => history::run(&args),
-        Command::Rollback(args) => history::rollback(&args),
-        Command::Recover(args) => history::recover(&args),
-    }
-}
-
-/// Builds the update the arguments describe.
-pub fn update_from(args: &UpdateArgs) -> ear_core::Result<Update> {
-    if args.context_root.is_some() && args.module.is_none() && !is_module_name(&args.update) {
-        return Err(ear_core::Error::Refused {
-            location: "--context-root".into(),
-            message:
-                "--context-root is only for adding a web module (--module URI, or a .war update)"
-                    .into(),
-        });
-    }
-    let update = if args.full {
-        Update::full(&args.update)?
-    } else if let Some(uri) = &args.module {
-        Update::module(&args.update, uri)?
-    } else if let Some(path) = &args.file {
-        Update::file(&args.update, path)?
-    } else {
-        Update::infer(&args.update)?
+/// Runs the parsed command line (or reports clap's error) and says how the
+/// process exits.
+pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(usage) => return Printer::usage(&usage),
     };
-    Ok(match &args.context_root {
-        Some(root) => update.context_root(root.clone()),
-        None => update,
-    })
+    let printer = Printer::new(settings::format(&cli.command));
+    printer.finish(Resolved::resolve(cli.command).and_then(execute))
 }
 
-fn is_module_name(path: &std::path::Path) -> bool {
-    path.extension().is_some_and(|e| {
-        ["war", "jar", "rar", "sar"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
-    })
+/// Runs one resolved command.
+fn execute(command: Resolved) -> Result<Done, Failure> {
+    match command {
+        Resolved::Inspect { app } => inspect::run(&app),
+        Resolved::Plan(s) => plan::run(&s),
+        Resolved::Impact { plan, fail_on } => impact::run(&plan, fail_on),
+        Resolved::Apply { update, options } => apply::run(&update, &options),
+        Resolved::Diff {
+            old,
+            new,
+            output,
+            options,
+        } => diff::run(&old, &new, &output, &options),
+        Resolved::History(state) => history::run(&state),
+        Resolved::Rollback { app, options } => rollback::run(&app, &options),
+        Resolved::Recover(state) => recover::run(&state),
+    }
 }
 
-/// The deployment settings the arguments describe.
-pub fn settings_from(args: &SettingsArgs) -> ear_core::Result<Settings> {
-    let policy = match &args.deployment_xml {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| ear_core::Error::Io {
-                action: "cannot read",
-                path: path.clone(),
-                source: e,
-            })?;
-            Settings::policy_from_deployment_xml(&bytes, &path.display().to_string())?
+/// What a command produced, for the printer to render on stdout.
+#[derive(Debug)]
+pub enum Output {
+    /// `inspect`: the application and its inventory.
+    Inspect {
+        /// The application.
+        app: Application,
+        /// Its files and digest.
+        inventory: Inventory,
+    },
+    /// `plan`: every change.
+    Plan(Plan),
+    /// `impact`: the verdict and the rules that fired.
+    Impact(Plan),
+    /// `apply`.
+    Apply(Box<ApplyReport>),
+    /// `diff`.
+    Diff(DiffReport),
+    /// `history`.
+    History {
+        /// The application.
+        app: PathBuf,
+        /// Its records, oldest first.
+        records: Vec<Record>,
+    },
+    /// `rollback`: one report per update rolled back, newest first.
+    Rollback(Vec<ApplyReport>),
+    /// `recover`.
+    Recover(Recovery),
+}
+
+/// How a command that produced its output ends.
+#[derive(Debug, Clone, Copy)]
+pub enum End {
+    /// Exit 0.
+    Success,
+    /// `--strict` and the plan has this many warnings: an error, exit 1.
+    Strict {
+        /// How many warnings.
+        warnings: usize,
+    },
+    /// `impact --fail-on`: the impact reaches the threshold, exit 3.
+    OverThreshold {
+        /// The impact.
+        effect: Effect,
+        /// The threshold it reaches.
+        threshold: Threshold,
+    },
+}
+
+impl End {
+    /// The exit status.
+    pub fn status(self) -> ExitStatus {
+        match self {
+            End::Success => ExitStatus::Success,
+            End::Strict { .. } => ExitStatus::Failure,
+            End::OverThreshold { .. } => ExitStatus::ImpactOverThreshold,
         }
-        None => match args.classloader_policy {
-            Policy::Multiple => ClassLoaderPolicy::Multiple,
-            Policy::Single => ClassLoaderPolicy::Single,
-        },
-    };
-    Ok(Settings::default()
-        .classloader_policy(policy)
-        .dynamic_security(!args.no_dynamic_security))
+    }
 }
 
-/// Opens the application and the update and plans.
-pub fn plan_from(
-    update: &UpdateArgs,
-    settings: &SettingsArgs,
-    report: &ReportArgs,
-) -> ear_core::Result<Plan> {
-    let settings = settings_from(settings)?;
-    ear_core::ensure_not_interrupted(&update.app)?;
-    let app = Application::open(&update.app)?;
-    let update = update_from(update)?;
-    Plan::new(
-        &app,
-        &update,
-        &PlanOptions::default()
-            .settings(settings)
-            .digest(!report.no_digest),
-    )
+/// What a command returns when it got as far as producing its output.
+#[derive(Debug)]
+pub struct Done {
+    /// What to print on stdout.
+    pub output: Output,
+    /// How the run ends once it is printed.
+    pub end: End,
 }
 
-/// With --strict, the error that plan warnings become.
-pub fn strict_error(plan: &Plan, report: &ReportArgs) -> Option<String> {
-    (report.strict && !plan.warnings.is_empty()).then(|| {
-        format!(
-            "--strict: the plan has {} (listed above); nothing was written",
-            crate::render::plural(plan.warnings.len(), "warning", "warnings")
-        )
-    })
+impl Done {
+    /// `output`, exit 0.
+    fn success(output: Output) -> Result<Done, Failure> {
+        Ok(Done {
+            output,
+            end: End::Success,
+        })
+    }
 }

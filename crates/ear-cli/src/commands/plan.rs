@@ -1,19 +1,38 @@
-//! `earpatch plan APP UPDATE`.
+//! `earpatch plan APP UPDATE`: plans an update and returns the plan.
+//!
+//! Writes nothing and prints nothing; the plan is rendered by the printer.
+//! Also opens and plans for `impact` ([`open_and_plan`], [`strict`]).
 
-use std::process::ExitCode;
+use ear_core::{Application, Plan};
 
-use super::{CommandResult, plan_from, strict_error};
-use crate::cli::PlanArgs;
-use crate::render::report;
+use super::{Done, End, Failure, Output};
+use crate::settings::PlanSettings;
 
-pub fn run(args: &PlanArgs) -> CommandResult {
-    let plan = plan_from(&args.update, &args.settings, &args.report)?;
-    print!(
-        "{}",
-        report::render(&plan, args.report.format, report::Detail::Changes)?
-    );
-    if let Some(message) = strict_error(&plan, &args.report) {
-        return Err(message.into());
+pub fn run(settings: &PlanSettings) -> Result<Done, Failure> {
+    let plan = open_and_plan(settings)?;
+    let end = strict(&plan, settings);
+    Ok(Done {
+        output: Output::Plan(plan),
+        end,
+    })
+}
+
+/// Opens the application (refusing while an apply is interrupted), then the
+/// update, and plans.
+pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
+    ear_core::ensure_not_interrupted(&settings.update.app)?;
+    let app = Application::open(&settings.update.app)?;
+    let update = settings.update.open()?;
+    Plan::new(&app, &update, &settings.options)
+}
+
+/// With `--strict`, plan warnings end the run with an error.
+pub fn strict(plan: &Plan, settings: &PlanSettings) -> End {
+    if settings.strict && !plan.warnings.is_empty() {
+        End::Strict {
+            warnings: plan.warnings.len(),
+        }
+    } else {
+        End::Success
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,15 @@
-//! Plan and impact reports: text, JSON (spec §8), Markdown.
+//! Plan, impact, apply (and rollback), and diff reports: text, JSON (spec
+//! §8), Markdown; and the lines that end a `--strict` or `--fail-on` run.
+//!
+//! Pure formatting of results `ear-core` already computed: no printing, no
+//! file system, no environment (colour comes in as a [`Style`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
 
-use ear_core::{Change, Effect, Op, Plan, Rule, Scope};
+use ear_core::{ApplyReport, Change, DiffReport, Effect, Op, Outcome, Plan, Rule, Scope};
 
-use super::plural;
+use super::{Style, json, plural, warnings};
 use crate::cli::Format;
 
 /// How much of the plan to show in text and Markdown.
@@ -19,39 +22,149 @@ pub enum Detail {
 }
 
 /// Renders `plan` in `format`.
-pub fn render(plan: &Plan, format: Format, detail: Detail) -> Result<String, serde_json::Error> {
+pub fn plan(
+    plan: &Plan,
+    format: Format,
+    detail: Detail,
+    style: Style,
+) -> Result<String, serde_json::Error> {
     Ok(match format {
-        Format::Json => serde_json::to_string_pretty(plan)? + "\n",
-        Format::Text => text(plan, detail, Style::detect()),
+        Format::Json => json(plan)?,
+        Format::Text => text(plan, detail, style),
         Format::Markdown => markdown(plan, detail),
     })
 }
 
-/// ANSI colour, only on a terminal and never with `NO_COLOR`.
-#[derive(Debug, Clone, Copy)]
-struct Style {
-    colour: bool,
+/// The report of one apply (or rollback step).
+pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, serde_json::Error> {
+    if format == Format::Json {
+        let v = serde_json::to_value(&r.plan)?;
+        return json_with(
+            v,
+            [
+                ("outcome", serde_json::to_value(r.outcome)?),
+                (
+                    "output",
+                    serde_json::Value::String(r.output.display().to_string()),
+                ),
+                (
+                    "record",
+                    serde_json::to_value(r.record.as_ref().map(|rec| &rec.id))?,
+                ),
+                ("digest_after", serde_json::to_value(r.digest_after)?),
+            ],
+        );
+    }
+    let mut out = plan(&r.plan, format, Detail::Changes, style)?;
+    let note = |s: &str| super::note(format, s);
+    if let Some(recovered) = r.recovered {
+        out.push_str(&note(&format!(
+            "an interrupted earlier apply was settled first ({recovered:?})"
+        )));
+    }
+    out.push_str(&match r.outcome {
+        Outcome::DryRun => note("dry run: nothing was written"),
+        Outcome::UpToDate
+            if r.record.is_none() && r.output == std::path::Path::new(&r.plan.application.path) =>
+        {
+            note("already up to date: nothing was written, no history record")
+        }
+        Outcome::UpToDate => note(&format!("nothing changes; wrote {}", r.output.display())),
+        Outcome::Applied => match (&r.record, r.digest_after) {
+            (Some(rec), _) if rec.rolls_back.is_some() => note(&format!(
+                "rolled back as {}: {} is as it was before {}\n  digest {} -> {}",
+                rec.id,
+                r.output.display(),
+                rec.rolls_back.as_deref().unwrap_or_default(),
+                rec.digest_before,
+                rec.digest_after
+            )),
+            (Some(rec), _) => note(&format!(
+                "applied as {} to {}\n  digest {} -> {}\n  undo with: earpatch rollback {}",
+                rec.id,
+                r.output.display(),
+                rec.digest_before,
+                rec.digest_after,
+                r.output.display()
+            )),
+            (None, Some(d)) => note(&format!(
+                "wrote {} (digest {d}); the application was not touched",
+                r.output.display()
+            )),
+            (None, None) => note(&format!("wrote {}", r.output.display())),
+        },
+    });
+    Ok(out)
 }
 
-impl Style {
-    fn detect() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style {
-            colour: !no_color && std::io::stdout().is_terminal(),
-        }
+/// The report of `diff`: the plan of the partial update it wrote, how it
+/// compares with a full update, and what it wrote.
+pub fn diff(r: &DiffReport, format: Format, style: Style) -> Result<String, serde_json::Error> {
+    if format == Format::Json {
+        let v = serde_json::to_value(&r.plan)?;
+        return json_with(
+            v,
+            [
+                (
+                    "full_update_effect",
+                    serde_json::to_value(r.full_update_effect)?,
+                ),
+                (
+                    "output",
+                    serde_json::Value::String(r.output.display().to_string()),
+                ),
+                ("entries", r.entries.into()),
+                ("deletions", r.deletions.into()),
+            ],
+        );
     }
+    let full = match r.full_update_effect {
+        Effect::None => "nothing (the versions have the same content)",
+        _ => "restart the application (F1)",
+    };
+    let comparison = format!(
+        "as a full update: {full}; as this partial update: {}",
+        verdict(&r.plan)
+    );
+    let written = format!(
+        "wrote {} ({}, {} by delete lists)",
+        r.output.display(),
+        plural(r.entries, "entry", "entries"),
+        plural(r.deletions, "deletion", "deletions")
+    );
+    // Two paragraphs in Markdown, two lines in text.
+    let gap = if format == Format::Markdown {
+        "\n\n"
+    } else {
+        "\n"
+    };
+    Ok(plan(&r.plan, format, Detail::Changes, style)? + &format!("\n{comparison}{gap}{written}\n"))
+}
 
-    fn effect(self, effect: Effect, text: &str) -> String {
-        if !self.colour {
-            return text.to_owned();
+/// The plan's JSON object with more fields.
+fn json_with<const N: usize>(
+    mut plan: serde_json::Value,
+    fields: [(&str, serde_json::Value); N],
+) -> Result<String, serde_json::Error> {
+    if let Some(obj) = plan.as_object_mut() {
+        for (name, value) in fields {
+            obj.insert(name.into(), value);
         }
-        let code = match effect {
-            Effect::RestartApplication => "1;31",
-            Effect::RestartModule | Effect::StartModule => "1;33",
-            Effect::Hot | Effect::None => "1;32",
-        };
-        format!("\x1b[{code}m{text}\x1b[0m")
     }
+    json(&plan)
+}
+
+/// The error `--strict` ends a run with when the plan has warnings.
+pub fn strict_error(warnings: usize) -> String {
+    format!(
+        "--strict: the plan has {} (listed above); nothing was written",
+        plural(warnings, "warning", "warnings")
+    )
+}
+
+/// The line `impact --fail-on` ends a run with when the impact reaches it.
+pub fn fail_on_note(effect: Effect, threshold: &str) -> String {
+    format!("earpatch: the impact ({effect}) reaches --fail-on {threshold}")
 }
 
 /// Files (not whole modules) with a given effect, counted.
@@ -187,12 +300,7 @@ fn text(plan: &Plan, detail: Detail, style: Style) -> String {
         Detail::Changes => text_changes(plan, &mut out),
         Detail::Reasons => text_reasons(plan, &mut out),
     }
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(out, "\nwarnings ({})", plan.warnings.len());
-        for w in &plan.warnings {
-            let _ = writeln!(out, "  - {}", w.message);
-        }
-    }
+    warnings(&mut out, &plan.warnings, Format::Text, false);
     out
 }
 
@@ -318,19 +426,6 @@ fn markdown(plan: &Plan, detail: Detail) -> String {
             }
         }
     }
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(out, "\n**Warnings**\n");
-        for w in &plan.warnings {
-            let _ = writeln!(
-                out,
-                "- `{}`: {}",
-                serde_json::to_value(w.code)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                w.message
-            );
-        }
-    }
+    warnings(&mut out, &plan.warnings, Format::Markdown, true);
     out
 }

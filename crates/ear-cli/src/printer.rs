@@ -1,0 +1,103 @@
+//! The one [`Printer`]: every byte `earpatch` writes to stdout or stderr goes
+//! through it. It owns the output format, the colour decision (colour only
+//! when stdout is a terminal and `NO_COLOR` is unset or empty), the
+//! `error: <cause chain>` line and the exit status that follows what it
+//! printed.
+//!
+//! It formats nothing itself (`render/` does) and runs nothing (`commands/`
+//! does).
+
+use std::io::IsTerminal as _;
+
+use crate::cli::Format;
+use crate::commands::{Done, End, Output};
+use crate::exit::{ExitStatus, Failure};
+use crate::render::report::{self, Detail};
+use crate::render::{self, Style};
+
+/// Writes what a command produced, in one format.
+#[derive(Debug)]
+pub struct Printer {
+    format: Format,
+    style: Style,
+}
+
+impl Printer {
+    /// A printer for `format`, with colour if stdout is a terminal and
+    /// `NO_COLOR` is unset or empty.
+    pub fn new(format: Format) -> Printer {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Printer {
+            format,
+            style: Style::new(!no_color && std::io::stdout().is_terminal()),
+        }
+    }
+
+    /// Prints clap's own message (a usage error on stderr, or `--help` and
+    /// `--version` on stdout) as clap would, and says how to exit.
+    pub fn usage(err: &clap::Error) -> ExitStatus {
+        // As clap's `Error::exit`: a closed stream is not an error here.
+        let _ = err.print();
+        ExitStatus::of_clap(err)
+    }
+
+    /// Prints the output of a command, then how it ended (an `error:` line
+    /// or the `--fail-on` note on stderr), or the error it failed with.
+    pub fn finish(&self, result: Result<Done, Failure>) -> ExitStatus {
+        let done = match result {
+            Ok(done) => done,
+            Err(err) => return self.error(err.as_ref()),
+        };
+        if let Err(err) = self.output(&done.output) {
+            return self.error(&err);
+        }
+        match done.end {
+            End::Success => {}
+            End::Strict { warnings } => {
+                self.stderr(&format!("error: {}", report::strict_error(warnings)))
+            }
+            End::OverThreshold { effect, threshold } => {
+                self.stderr(&report::fail_on_note(effect, threshold.name));
+            }
+        }
+        done.end.status()
+    }
+
+    /// Renders `output` and writes it to stdout; rollback reports one by one.
+    fn output(&self, output: &Output) -> Result<(), serde_json::Error> {
+        let (format, style) = (self.format, self.style);
+        let text = match output {
+            Output::Inspect { app, inventory } => render::inspect::render(app, inventory, format)?,
+            Output::Plan(plan) => report::plan(plan, format, Detail::Changes, style)?,
+            Output::Impact(plan) => report::plan(plan, format, Detail::Reasons, style)?,
+            Output::Apply(r) => report::apply(r, format, style)?,
+            Output::Diff(r) => report::diff(r, format, style)?,
+            Output::History { app, records } => render::history::records(app, records, format)?,
+            Output::Rollback(reports) => {
+                for r in reports {
+                    self.stdout(&report::apply(r, format, style)?);
+                }
+                return Ok(());
+            }
+            Output::Recover(outcome) => render::history::recovery(*outcome),
+        };
+        self.stdout(&text);
+        Ok(())
+    }
+
+    /// `error: <cause chain>` on stderr; exit 1.
+    fn error(&self, err: &dyn std::error::Error) -> ExitStatus {
+        self.stderr(&format!("error: {}", render::error_chain(err)));
+        ExitStatus::Failure
+    }
+
+    /// `text` as is on stdout.
+    fn stdout(&self, text: &str) {
+        print!("{text}");
+    }
+
+    /// `line` and a line feed on stderr.
+    fn stderr(&self, line: &str) {
+        eprintln!("{line}");
+    }
+}

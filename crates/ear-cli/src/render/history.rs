@@ -1,0 +1,79 @@
+//! The texts of `history` (the records as text, Markdown or JSON) and
+//! `recover` (what was done). `rollback` reports are apply reports
+//! ([`super::report::apply`]).
+//!
+//! Pure: formats records and outcomes already read; never prints, never
+//! touches the file system.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use ear_core::{Record, Recovery};
+
+use super::json;
+use crate::cli::Format;
+
+/// The history of `app` in `format`.
+pub fn records(
+    app: &Path,
+    records: &[Record],
+    format: Format,
+) -> Result<String, serde_json::Error> {
+    if format == Format::Json {
+        return json(&serde_json::json!({ "schema": "earpatch.history/v1", "records": records }));
+    }
+    let mut out = String::new();
+    if records.is_empty() {
+        let _ = writeln!(out, "no updates applied in place to {}", app.display());
+    }
+    let md = format == Format::Markdown;
+    if md && !records.is_empty() {
+        let _ = writeln!(
+            out,
+            "| id | status | kind | impact | source |\n|---|---|---|---|---|"
+        );
+    }
+    for r in records {
+        let kind = match &r.rolls_back {
+            Some(id) => format!("rollback of {id}"),
+            None => r.kind.to_string(),
+        };
+        if md {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {kind} | {} | `{}` |",
+                r.id, r.status, r.impact.effect, r.source
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{}  {:<11} {:<8} {:<19} {}",
+                r.id,
+                r.status.to_string(),
+                kind,
+                r.impact.effect.to_string(),
+                r.source
+            );
+            let _ = writeln!(out, "    {} -> {}", r.digest_before, r.digest_after);
+        }
+    }
+    Ok(out)
+}
+
+/// What `recover` did, on one line.
+pub fn recovery(outcome: Recovery) -> String {
+    let text = match outcome {
+        Recovery::Clean => "nothing to recover: no interrupted apply",
+        Recovery::Discarded => {
+            "an apply was interrupted before changing the application; its leftovers were removed"
+        }
+        Recovery::RolledBack => {
+            "an interrupted apply was rolled back: the application is as it was before it"
+        }
+        Recovery::Finished => "an apply had finished; its journal was cleaned up",
+        Recovery::RecordSettled => {
+            "an apply was interrupted before changing the application; its history record was settled"
+        }
+    };
+    format!("{text}\n")
+}

@@ -1,0 +1,342 @@
+//! Every flag resolved once into typed settings: the deployment [`Settings`]
+//! (reading `--deployment-xml`), [`PlanOptions`], [`ApplyOptions`] (with the
+//! parsed `--expect-digest`), [`RollbackOptions`], the `--fail-on`
+//! [`Threshold`], the update to open and the output [`Format`].
+//!
+//! The only file this module reads is `--deployment-xml`; it opens neither
+//! the application nor the update (a command does, through
+//! [`UpdateSource::open`], so an unreadable APP is reported before a bad
+//! UPDATE, as always). It never prints.
+
+use std::path::{Path, PathBuf};
+
+use ear_core::{
+    ApplyOptions, ClassLoaderPolicy, Digest, Effect, PlanOptions, RollbackOptions, Settings, Update,
+};
+
+use crate::cli::{
+    ApplyArgs, Command, DiffArgs, FailOn, Format, ImpactArgs, PlanArgs, Policy, ReportArgs,
+    RollbackArgs, SettingsArgs, StateArgs, UpdateArgs,
+};
+use crate::exit::Failure;
+
+/// The output format of a command (text for `recover`, which has no `--format`).
+pub fn format(command: &Command) -> Format {
+    match command {
+        Command::Inspect(a) => a.format,
+        Command::Plan(PlanArgs { report, .. })
+        | Command::Impact(ImpactArgs { report, .. })
+        | Command::Apply(ApplyArgs { report, .. }) => report.format,
+        Command::Diff(a) => a.format,
+        Command::History(a) => a.format,
+        Command::Rollback(a) => a.format,
+        Command::Recover(_) => Format::Text,
+    }
+}
+
+/// A command with its flags resolved.
+#[derive(Debug)]
+pub enum Resolved {
+    /// `inspect APP`.
+    Inspect {
+        /// The application.
+        app: PathBuf,
+    },
+    /// `plan APP UPDATE`.
+    Plan(PlanSettings),
+    /// `impact APP UPDATE`.
+    Impact {
+        /// What to plan.
+        plan: PlanSettings,
+        /// `--fail-on`.
+        fail_on: Option<Threshold>,
+    },
+    /// `apply APP UPDATE`.
+    Apply {
+        /// The application and the update.
+        update: UpdateSource,
+        /// Everything else.
+        options: ApplyOptions,
+    },
+    /// `diff OLD NEW -o UPDATE.zip`.
+    Diff {
+        /// The old version.
+        old: PathBuf,
+        /// The new version.
+        new: PathBuf,
+        /// Where the partial update goes.
+        output: PathBuf,
+        /// The deployment settings to plan with.
+        options: PlanOptions,
+    },
+    /// `history APP`.
+    History(State),
+    /// `rollback APP`.
+    Rollback {
+        /// The application.
+        app: PathBuf,
+        /// `--to`, `--force`, `--dry-run`, `--state-dir`.
+        options: RollbackOptions,
+    },
+    /// `recover APP`.
+    Recover(State),
+}
+
+impl Resolved {
+    /// Resolves the flags of `command`.
+    ///
+    /// # Errors
+    /// `--deployment-xml` cannot be read or is not a deployment.xml;
+    /// `--expect-digest` is not a digest.
+    pub fn resolve(command: Command) -> Result<Resolved, Failure> {
+        Ok(match command {
+            Command::Inspect(a) => Resolved::Inspect { app: a.app },
+            Command::Plan(a) => {
+                Resolved::Plan(PlanSettings::new(a.update, &a.settings, &a.report)?)
+            }
+            Command::Impact(a) => Resolved::Impact {
+                plan: PlanSettings::new(a.update, &a.settings, &a.report)?,
+                fail_on: a.fail_on.map(Threshold::new),
+            },
+            Command::Apply(a) => apply(a)?,
+            Command::Diff(a) => diff(a)?,
+            Command::History(a) => Resolved::History(State::new(a.state)),
+            Command::Rollback(a) => rollback(a),
+            Command::Recover(a) => Resolved::Recover(State::new(a.state)),
+        })
+    }
+}
+
+fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {
+    let plan = plan_options(&a.settings, &a.report)?;
+    let expect = match &a.expect_digest {
+        Some(text) => Some(
+            text.parse::<Digest>()
+                .map_err(|e| format!("--expect-digest: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut options = ApplyOptions::default()
+        .plan(plan)
+        .dry_run(a.dry_run)
+        .strict(a.report.strict);
+    if let Some(out) = &a.output {
+        options = options.output(out);
+    }
+    if let Some(dir) = &a.state_dir {
+        options = options.state_dir(dir);
+    }
+    if let Some(d) = expect {
+        options = options.expect_digest(d);
+    }
+    Ok(Resolved::Apply {
+        update: UpdateSource::new(a.update),
+        options,
+    })
+}
+
+fn diff(a: DiffArgs) -> Result<Resolved, Failure> {
+    Ok(Resolved::Diff {
+        options: PlanOptions::default().settings(deployment(&a.settings)?),
+        old: a.old,
+        new: a.new,
+        output: a.output,
+    })
+}
+
+fn rollback(a: RollbackArgs) -> Resolved {
+    let mut options = RollbackOptions::default().force(a.force);
+    options.dry_run = a.dry_run;
+    if let Some(to) = a.to {
+        options = options.to(to);
+    }
+    if let Some(dir) = a.state.state_dir {
+        options = options.state_dir(dir);
+    }
+    Resolved::Rollback {
+        app: a.state.app,
+        options,
+    }
+}
+
+/// What `plan` and `impact` plan.
+#[derive(Debug)]
+pub struct PlanSettings {
+    /// The application and the update.
+    pub update: UpdateSource,
+    /// The deployment settings and whether to compute the digest.
+    pub options: PlanOptions,
+    /// `--strict`: plan warnings are errors.
+    pub strict: bool,
+}
+
+impl PlanSettings {
+    fn new(
+        update: UpdateArgs,
+        settings: &SettingsArgs,
+        report: &ReportArgs,
+    ) -> Result<PlanSettings, Failure> {
+        Ok(PlanSettings {
+            options: plan_options(settings, report)?,
+            update: UpdateSource::new(update),
+            strict: report.strict,
+        })
+    }
+}
+
+/// The deployment settings and `--no-digest`.
+fn plan_options(settings: &SettingsArgs, report: &ReportArgs) -> ear_core::Result<PlanOptions> {
+    Ok(PlanOptions::default()
+        .settings(deployment(settings)?)
+        .digest(!report.no_digest))
+}
+
+/// The deployment settings: `--classloader-policy` or `--deployment-xml`,
+/// and `--no-dynamic-security`.
+fn deployment(args: &SettingsArgs) -> ear_core::Result<Settings> {
+    let policy = match &args.deployment_xml {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| ear_core::Error::Io {
+                action: "cannot read",
+                path: path.clone(),
+                source: e,
+            })?;
+            Settings::policy_from_deployment_xml(&bytes, &path.display().to_string())?
+        }
+        None => match args.classloader_policy {
+            Policy::Multiple => ClassLoaderPolicy::Multiple,
+            Policy::Single => ClassLoaderPolicy::Single,
+        },
+    };
+    Ok(Settings::default()
+        .classloader_policy(policy)
+        .dynamic_security(!args.no_dynamic_security))
+}
+
+/// An application updated in place and where its state is kept
+/// (`history`, `recover`).
+#[derive(Debug)]
+pub struct State {
+    /// The application.
+    pub app: PathBuf,
+    /// `--state-dir`.
+    pub state_dir: Option<PathBuf>,
+}
+
+impl State {
+    fn new(args: StateArgs) -> State {
+        State {
+            app: args.app,
+            state_dir: args.state_dir,
+        }
+    }
+}
+
+/// `--fail-on`: the effect from which `impact` exits 3.
+#[derive(Debug, Clone, Copy)]
+pub struct Threshold {
+    /// The weakest effect that trips it.
+    pub effect: Effect,
+    /// Its name on the command line.
+    pub name: &'static str,
+}
+
+impl Threshold {
+    fn new(level: FailOn) -> Threshold {
+        match level {
+            FailOn::Module => Threshold {
+                effect: Effect::StartModule,
+                name: "module",
+            },
+            FailOn::Application => Threshold {
+                effect: Effect::RestartApplication,
+                name: "application",
+            },
+        }
+    }
+
+    /// Whether `effect` reaches the threshold.
+    pub fn reached_by(self, effect: Effect) -> bool {
+        effect >= self.effect
+    }
+}
+
+/// The application and the update named on the command line, with the
+/// update's kind (`--full`, `--module`, `--file` or from its name).
+#[derive(Debug)]
+pub struct UpdateSource {
+    /// The application.
+    pub app: PathBuf,
+    path: PathBuf,
+    kind: Kind,
+    context_root: Option<String>,
+}
+
+/// The kind of update the flags ask for.
+#[derive(Debug)]
+enum Kind {
+    /// From the name (`.zip`, `.ear` or directory, `.war/.jar/.rar/.sar`).
+    Inferred,
+    /// `--full`.
+    Full,
+    /// `--module URI`.
+    Module(String),
+    /// `--file PATH`.
+    File(String),
+}
+
+impl UpdateSource {
+    fn new(args: UpdateArgs) -> UpdateSource {
+        // clap's "kind" group lets at most one of them through.
+        let kind = if args.full {
+            Kind::Full
+        } else if let Some(uri) = args.module {
+            Kind::Module(uri)
+        } else if let Some(path) = args.file {
+            Kind::File(path)
+        } else {
+            Kind::Inferred
+        };
+        UpdateSource {
+            app: args.app,
+            path: args.update,
+            kind,
+            context_root: args.context_root,
+        }
+    }
+
+    /// Checks `--context-root` and reads the update.
+    ///
+    /// # Errors
+    /// `--context-root` without a module being added; the update cannot be
+    /// read or is not of its kind.
+    pub fn open(&self) -> ear_core::Result<Update> {
+        if self.context_root.is_some()
+            && !matches!(self.kind, Kind::Module(_))
+            && !is_module_name(&self.path)
+        {
+            return Err(ear_core::Error::Refused {
+                location: "--context-root".into(),
+                message:
+                    "--context-root is only for adding a web module (--module URI, or a .war update)"
+                        .into(),
+            });
+        }
+        let update = match &self.kind {
+            Kind::Full => Update::full(&self.path)?,
+            Kind::Module(uri) => Update::module(&self.path, uri)?,
+            Kind::File(path) => Update::file(&self.path, path)?,
+            Kind::Inferred => Update::infer(&self.path)?,
+        };
+        Ok(match &self.context_root {
+            Some(root) => update.context_root(root.clone()),
+            None => update,
+        })
+    }
+}
+
+fn is_module_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| {
+        ["war", "jar", "rar", "sar"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
+    })
+}
