@@ -336,7 +336,6 @@ impl UpdateSource {
 }
 
 fn is_module_name(path: &Path) -> bool {
-    path.extension().is_some_and(|e| {
-        ["war", "jar", "rar", "sar"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
-    })
+    path.extension()
+        .is_some_and(|e| ear_core::model::is_module_extension(&e.to_string_lossy()))
 }
