@@ -159,6 +159,10 @@ pub enum Format {
 pub struct InspectArgs {
     /// The application: an `.ear` file or an expanded directory.
     pub app: PathBuf,
+    /// Where the application's state is kept (default: APP.earpatch beside
+    /// APP); read only, to refuse an application whose apply was interrupted.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -239,6 +243,10 @@ pub struct PlanArgs {
     pub settings: SettingsArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Where the application's state is kept (default: APP.earpatch beside
+    /// APP); read only, to refuse an application whose apply was interrupted.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// How much restart is too much for `impact --fail-on`.
@@ -259,6 +267,10 @@ pub struct ImpactArgs {
     pub settings: SettingsArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Where the application's state is kept (default: APP.earpatch beside
+    /// APP); read only, to refuse an application whose apply was interrupted.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Exit 3 (after printing the report) when the impact reaches this level.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,

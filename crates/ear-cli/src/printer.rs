@@ -7,7 +7,7 @@
 //! It formats nothing itself (`render/` does) and runs nothing (`commands/`
 //! does).
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use crate::cli::Format;
 use crate::commands::{Done, End, Output};
@@ -48,8 +48,13 @@ impl Printer {
             Ok(done) => done,
             Err(err) => return self.error(err.as_ref()),
         };
-        if let Err(err) = self.output(&done.output) {
-            return self.error(&err);
+        match self.output(&done.output) {
+            Ok(()) => {}
+            // A closed stdout (`earpatch plan ... | head -1`): the reader has
+            // what it wanted; end quietly, as ripgrep does.
+            Err(Unwritten::Closed) => return ExitStatus::Success,
+            Err(Unwritten::Json(err)) => return self.error(&err),
+            Err(Unwritten::Io(err)) => return self.error(&err),
         }
         match done.end {
             End::Success => {}
@@ -64,7 +69,7 @@ impl Printer {
     }
 
     /// Renders `output` and writes it to stdout; rollback reports one by one.
-    fn output(&self, output: &Output) -> Result<(), serde_json::Error> {
+    fn output(&self, output: &Output) -> Result<(), Unwritten> {
         let (format, style) = (self.format, self.style);
         let text = match output {
             Output::Inspect { app, inventory } => render::inspect::render(app, inventory, format)?,
@@ -75,14 +80,13 @@ impl Printer {
             Output::History { app, records } => render::history::records(app, records, format)?,
             Output::Rollback(reports) => {
                 for r in reports {
-                    self.stdout(&report::apply(r, format, style)?);
+                    self.stdout(&report::apply(r, format, style)?)?;
                 }
                 return Ok(());
             }
             Output::Recover(outcome) => render::history::recovery(*outcome),
         };
-        self.stdout(&text);
-        Ok(())
+        self.stdout(&text)
     }
 
     /// `error: <cause chain>` on stderr; exit 1.
@@ -92,12 +96,36 @@ impl Printer {
     }
 
     /// `text` as is on stdout.
-    fn stdout(&self, text: &str) {
-        print!("{text}");
+    fn stdout(&self, text: &str) -> Result<(), Unwritten> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => Unwritten::Closed,
+                _ => Unwritten::Io(e),
+            })
     }
 
-    /// `line` and a line feed on stderr.
+    /// `line` and a line feed on stderr (a closed stderr is not an error:
+    /// there is nowhere left to say so).
     fn stderr(&self, line: &str) {
-        eprintln!("{line}");
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+/// Why the output could not be written.
+#[derive(Debug)]
+enum Unwritten {
+    /// The reader closed stdout.
+    Closed,
+    /// Rendering JSON failed.
+    Json(serde_json::Error),
+    /// Writing failed otherwise (disk full behind a redirection, ...).
+    Io(std::io::Error),
+}
+
+impl From<serde_json::Error> for Unwritten {
+    fn from(err: serde_json::Error) -> Self {
+        Unwritten::Json(err)
     }
 }

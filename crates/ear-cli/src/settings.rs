@@ -41,6 +41,8 @@ pub enum Resolved {
     Inspect {
         /// The application.
         app: PathBuf,
+        /// `--state-dir`: where to look for an interrupted apply.
+        state_dir: Option<PathBuf>,
     },
     /// `plan APP UPDATE`.
     Plan(PlanSettings),
@@ -90,12 +92,18 @@ impl Resolved {
     /// `--expect-digest` is not a digest.
     pub fn resolve(command: Command) -> Result<Resolved, Failure> {
         Ok(match command {
-            Command::Inspect(a) => Resolved::Inspect { app: a.app },
-            Command::Plan(a) => {
-                Resolved::Plan(PlanSettings::new(a.update, &a.settings, &a.report)?)
-            }
+            Command::Inspect(a) => Resolved::Inspect {
+                app: a.app,
+                state_dir: a.state_dir,
+            },
+            Command::Plan(a) => Resolved::Plan(PlanSettings::new(
+                a.update,
+                &a.settings,
+                &a.report,
+                a.state_dir,
+            )?),
             Command::Impact(a) => Resolved::Impact {
-                plan: PlanSettings::new(a.update, &a.settings, &a.report)?,
+                plan: PlanSettings::new(a.update, &a.settings, &a.report, a.state_dir)?,
                 fail_on: a.fail_on.map(Threshold::new),
             },
             Command::Apply(a) => apply(a)?,
@@ -108,6 +116,12 @@ impl Resolved {
 }
 
 fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {
+    if a.report.no_digest && a.output.is_none() && !a.dry_run {
+        return Err("--no-digest: an apply in place records the content digest before and after (history \
+                    and rollback need it), so it cannot be skipped; leave out --no-digest, or write to a new \
+                    file with -o"
+            .into());
+    }
     let plan = plan_options(&a.settings, &a.report)?;
     let expect = match &a.expect_digest {
         Some(text) => Some(
@@ -168,6 +182,8 @@ pub struct PlanSettings {
     pub options: PlanOptions,
     /// `--strict`: plan warnings are errors.
     pub strict: bool,
+    /// `--state-dir`: where to look for an interrupted apply.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl PlanSettings {
@@ -175,11 +191,13 @@ impl PlanSettings {
         update: UpdateArgs,
         settings: &SettingsArgs,
         report: &ReportArgs,
+        state_dir: Option<PathBuf>,
     ) -> Result<PlanSettings, Failure> {
         Ok(PlanSettings {
             options: plan_options(settings, report)?,
             update: UpdateSource::new(update),
             strict: report.strict,
+            state_dir,
         })
     }
 }
@@ -195,14 +213,7 @@ fn plan_options(settings: &SettingsArgs, report: &ReportArgs) -> ear_core::Resul
 /// and `--no-dynamic-security`.
 fn deployment(args: &SettingsArgs) -> ear_core::Result<Settings> {
     let policy = match &args.deployment_xml {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| ear_core::Error::Io {
-                action: "cannot read",
-                path: path.clone(),
-                source: e,
-            })?;
-            Settings::policy_from_deployment_xml(&bytes, &path.display().to_string())?
-        }
+        Some(path) => Settings::policy_from_deployment_xml_file(path)?,
         None => match args.classloader_policy {
             Policy::Multiple => ClassLoaderPolicy::Multiple,
             Policy::Single => ClassLoaderPolicy::Single,

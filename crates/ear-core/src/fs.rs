@@ -148,11 +148,15 @@ pub(crate) fn ensure_parent(path: &Path) -> Result<()> {
 
 /// A test-only fail point: when the environment variable
 /// `EARPATCH_FAILPOINT` names `point`, the process aborts right there, as a
-/// crash or `kill -9` would. Used by the crash-safety tests.
+/// crash or `kill -9` would. Used by the crash-safety tests; compiled only
+/// into debug builds (what `cargo test` runs), never into a release binary.
 pub(crate) fn fail_point(point: &str) {
+    #[cfg(debug_assertions)]
     if std::env::var("EARPATCH_FAILPOINT").is_ok_and(|v| v == point) {
         std::process::abort();
     }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
 }
 
 /// The first component of `rel` (a `/`-separated path below `root`), as a
@@ -276,4 +280,118 @@ impl Confined {
             .sync_all()
             .map_err(|e| Error::io("cannot sync", self.display(parent), e))
     }
+}
+
+/// Refuses an output path (`-o`) that exists and is not a regular file (a
+/// device such as `/dev/null`, a FIFO, a folder, a symbolic link), or that
+/// is one of `inputs` (compared by device and inode, never by spelling).
+/// Nothing is read or written here.
+pub(crate) fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
+    let refuse = |why: String| Error::Refused {
+        location: out.display().to_string(),
+        message: why,
+    };
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("cannot inspect the output", out, e)),
+        Ok(meta) if !meta.file_type().is_file() => {
+            let kind = file_kind(&meta);
+            return Err(refuse(format!(
+                "the output is {kind}, not a regular file; earpatch writes a new file there (replacing \
+                 only a regular file), so give another path"
+            )));
+        }
+        Ok(_) => {}
+    }
+    for input in inputs {
+        if same_file(out, input) {
+            return Err(refuse(format!(
+                "the output is {} itself; write to another path (to update an application in place, leave out -o)",
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file (device and inode; links followed).
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    }
+}
+
+/// "a folder", "a symbolic link", "a character device", ... for messages.
+pub(crate) fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
+/// Reads a whole input file that must be a regular file of at most `max`
+/// bytes: a FIFO, a device (`/dev/zero`) or a folder is refused before it is
+/// opened for reading, so nothing hangs and nothing grows without bound.
+pub(crate) fn read_bounded(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    check_regular(path, what)?;
+    let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::Refused {
+            location: path.display().to_string(),
+            message: format!("{what} is larger than {max} bytes; that is not one"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Refuses `path` unless it is a regular file (links followed): opening a
+/// FIFO for reading would wait forever, a device never ends.
+pub(crate) fn check_regular(path: &Path, what: &str) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot open", path, e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(Error::Refused {
+        location: path.display().to_string(),
+        message: format!(
+            "{what} must be a regular file, and this is {}",
+            file_kind(&meta)
+        ),
+    })
 }

@@ -169,6 +169,17 @@ impl Settings {
         self
     }
 
+    /// Reads the class loader policy from the WebSphere `deployment.xml` at
+    /// `path` (a regular file of at most 16 MiB).
+    ///
+    /// # Errors
+    /// The file cannot be read, is not a regular file, is too large, or is
+    /// not a `deployment.xml`.
+    pub fn policy_from_deployment_xml_file(path: &std::path::Path) -> Result<ClassLoaderPolicy> {
+        let bytes = crate::fs::read_bounded(path, 16 << 20, "a deployment.xml")?;
+        Settings::policy_from_deployment_xml(&bytes, &path.display().to_string())
+    }
+
     /// Reads the class loader policy from a WebSphere `deployment.xml`: the
     /// `warClassLoaderPolicy` attribute (`SINGLE` or `MULTIPLE`) of its
     /// deployed object; absent means `MULTIPLE`, WebSphere's default.

@@ -10,8 +10,8 @@ use ear_core::{Application, PlanOptions};
 use super::{Done, Failure, Output};
 
 pub fn run(old: &Path, new: &Path, output: &Path, options: &PlanOptions) -> Result<Done, Failure> {
-    ear_core::ensure_not_interrupted(old)?;
-    ear_core::ensure_not_interrupted(new)?;
+    ear_core::ensure_not_interrupted(old, None)?;
+    ear_core::ensure_not_interrupted(new, None)?;
     let old = Application::open(old)?;
     let new = Application::open(new)?;
     let report = ear_core::diff(&old, &new, output, options)?;

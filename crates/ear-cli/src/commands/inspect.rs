@@ -8,8 +8,8 @@ use ear_core::Application;
 
 use super::{Done, Failure, Output};
 
-pub fn run(app: &Path) -> Result<Done, Failure> {
-    ear_core::ensure_not_interrupted(app)?;
+pub fn run(app: &Path, state_dir: Option<&Path>) -> Result<Done, Failure> {
+    ear_core::ensure_not_interrupted(app, state_dir)?;
     let app = Application::open(app)?;
     let inventory = app.inventory()?;
     Done::success(Output::Inspect { app, inventory })

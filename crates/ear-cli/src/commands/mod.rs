@@ -38,7 +38,7 @@ pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
 /// Runs one resolved command.
 fn execute(command: Resolved) -> Result<Done, Failure> {
     match command {
-        Resolved::Inspect { app } => inspect::run(&app),
+        Resolved::Inspect { app, state_dir } => inspect::run(&app, state_dir.as_deref()),
         Resolved::Plan(s) => plan::run(&s),
         Resolved::Impact { plan, fail_on } => impact::run(&plan, fail_on),
         Resolved::Apply { update, options } => apply::run(&update, &options),

@@ -20,7 +20,7 @@ pub fn run(settings: &PlanSettings) -> Result<Done, Failure> {
 /// Opens the application (refusing while an apply is interrupted), then the
 /// update, and plans.
 pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
-    ear_core::ensure_not_interrupted(&settings.update.app)?;
+    ear_core::ensure_not_interrupted(&settings.update.app, settings.state_dir.as_deref())?;
     let app = Application::open(&settings.update.app)?;
     let update = settings.update.open()?;
     Plan::new(&app, &update, &settings.options)

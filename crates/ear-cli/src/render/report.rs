@@ -59,7 +59,7 @@ pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, se
     let note = |s: &str| super::note(format, s);
     if let Some(recovered) = r.recovered {
         out.push_str(&note(&format!(
-            "an interrupted earlier apply was settled first ({recovered:?})"
+            "an interrupted earlier apply was settled first ({recovered})"
         )));
     }
     out.push_str(&match r.outcome {
@@ -71,6 +71,15 @@ pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, se
         }
         Outcome::UpToDate => note(&format!("nothing changes; wrote {}", r.output.display())),
         Outcome::Applied => match (&r.record, r.digest_after) {
+            (Some(rec), _) if rec.rolls_back.is_some() && r.forced_over_drift => note(&format!(
+                "rolled back as {} over changes made outside earpatch (--force): the files {} changed are \
+                 restored, but {} is not exactly as it was before it\n  digest {} -> {}",
+                rec.id,
+                rec.rolls_back.as_deref().unwrap_or_default(),
+                r.output.display(),
+                rec.digest_before,
+                rec.digest_after
+            )),
             (Some(rec), _) if rec.rolls_back.is_some() => note(&format!(
                 "rolled back as {}: {} is as it was before {}\n  digest {} -> {}",
                 rec.id,
@@ -80,12 +89,15 @@ pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, se
                 rec.digest_after
             )),
             (Some(rec), _) => note(&format!(
-                "applied as {} to {}\n  digest {} -> {}\n  undo with: earpatch rollback {}",
+                "applied as {} to {}\n  digest {} -> {}\n  undo with: earpatch rollback {}{}",
                 rec.id,
                 r.output.display(),
                 rec.digest_before,
                 rec.digest_after,
-                r.output.display()
+                r.output.display(),
+                r.state_dir
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!(" --state-dir {}", d.display()))
             )),
             (None, Some(d)) => note(&format!(
                 "wrote {} (digest {d}); the application was not touched",

@@ -190,14 +190,24 @@ impl Parser<'_> {
                 }
                 Event::GeneralRef(r) => {
                     let name: &str = r.as_ref();
-                    text.push_str(match name {
-                        "amp" => "&",
-                        "lt" => "<",
-                        "gt" => ">",
-                        "quot" => "\"",
-                        "apos" => "'",
-                        _ => "",
-                    });
+                    let resolved = match name {
+                        "amp" => Some('&'),
+                        "lt" => Some('<'),
+                        "gt" => Some('>'),
+                        "quot" => Some('"'),
+                        "apos" => Some('\''),
+                        _ => char_reference(name),
+                    };
+                    let Some(c) = resolved else {
+                        return Err(self.error(
+                            pos,
+                            format!(
+                                "&{name}; is neither a predefined entity nor a character reference; write the \
+                                 character itself"
+                            ),
+                        ));
+                    };
+                    text.push(c);
                 }
                 Event::CData(c) => text.push_str(c.as_ref()),
                 Event::End(_) => {
@@ -297,7 +307,19 @@ impl Parser<'_> {
             }
             (1, Some("application"), "module") => {
                 if let Some(m) = pending.take() {
-                    modules.push(self.finish_module(m)?);
+                    let start = m.start;
+                    let module = self.finish_module(m)?;
+                    if modules.iter().any(|d| d.uri == module.uri) {
+                        return Err(self.error(
+                            start,
+                            format!(
+                                "module {} is declared twice; a server would deploy one of them, so remove the \
+                                 other <module> element",
+                                module.uri
+                            ),
+                        ));
+                    }
+                    modules.push(module);
                 }
             }
             _ => {}
@@ -322,6 +344,12 @@ impl Parser<'_> {
         } else {
             kind
         };
+        if path.first_component() == "META-INF" {
+            return Err(self.error(
+                pos,
+                format!("module URI {uri:?}: META-INF holds the application's own descriptors, never a module"),
+            ));
+        }
         Ok(DeclaredModule {
             uri: path,
             kind,
@@ -329,6 +357,16 @@ impl Parser<'_> {
             alt_dd: m.alt_dd,
         })
     }
+}
+
+/// The character of a reference `#46` or `#x2E` (the text between `&` and `;`).
+fn char_reference(name: &str) -> Option<char> {
+    let number = name.strip_prefix('#')?;
+    let code = match number.strip_prefix('x') {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => number.parse().ok()?,
+    };
+    char::from_u32(code).filter(|c| *c != '\0')
 }
 
 #[cfg(test)]
@@ -364,6 +402,41 @@ mod tests {
         assert_eq!(d.modules[1].alt_dd.as_deref(), Some("dd/ejb.xml"));
         assert_eq!(d.library_directory, LibraryDirectory::default_lib());
         Ok(())
+    }
+
+    #[test]
+    fn loose_descriptors_are_refused_naming_the_line() {
+        let parse = |modules: &str| {
+            Descriptor::parse(
+                format!("<application>\n{modules}\n</application>").as_bytes(),
+                "a.xml",
+            )
+            .map(|d| {
+                d.modules
+                    .iter()
+                    .map(|m| m.uri.to_string())
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|e| e.to_string())
+        };
+        // A character reference is decoded, not dropped.
+        assert_eq!(
+            parse("<module><web><web-uri>shop&#46;war</web-uri></web></module>"),
+            Ok(vec!["shop.war".to_owned()])
+        );
+        assert_eq!(
+            parse("<module><web><web-uri>shop&#x2E;war</web-uri></web></module>"),
+            Ok(vec!["shop.war".to_owned()])
+        );
+        let unknown = parse("<module><web><web-uri>shop&dot;war</web-uri></web></module>");
+        assert!(unknown.is_err_and(|e| e.contains("line 2") && e.contains("&dot;")));
+        let twice = parse(
+            "<module><web><web-uri>a.war</web-uri><context-root>/a</context-root></web></module>\n\
+             <module><web><web-uri>a.war</web-uri><context-root>/b</context-root></web></module>",
+        );
+        assert!(twice.is_err_and(|e| e.contains("line 3") && e.contains("declared twice")));
+        let meta_inf = parse("<module><web><web-uri>META-INF</web-uri></web></module>");
+        assert!(meta_inf.is_err_and(|e| e.contains("META-INF holds")));
     }
 
     #[test]

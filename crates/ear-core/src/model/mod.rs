@@ -152,6 +152,9 @@ pub enum WarningCode {
     LibraryJarNeedsRestart,
     /// An archive added by a partial update looks like a module the descriptor does not declare.
     UndeclaredModuleArchive,
+    /// An update path lies in a folder named like a module (`x.war/…`) that
+    /// is no module of the application.
+    NotAModule,
 }
 
 /// A problem worth telling, that does not stop the operation.

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::recover::{Recovery, interrupted, settle};
+use super::recover::{Recovery, ensure_not_interrupted, settle, state_of};
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
-use crate::fs::{fail_point, parent_dir};
+use crate::fs::{check_output, fail_point, parent_dir};
 use crate::model::inventory::{hex, sha256_of};
 use crate::model::{Application, Digest, Form, Inventory, Scope};
 use crate::plan::{Op, Plan, PlanOptions};
@@ -116,6 +116,12 @@ pub struct ApplyReport {
     pub digest_after: Option<Digest>,
     /// An interrupted earlier apply that was settled first.
     pub recovered: Option<Recovery>,
+    /// The state folder given instead of the default `APP.earpatch/` (so
+    /// that hints name it).
+    pub state_dir: Option<PathBuf>,
+    /// A rollback step forced over changes made outside earpatch: the
+    /// application is not exactly as it was before the undone update.
+    pub forced_over_drift: bool,
 }
 
 /// Plans `update` against the application at `app_path` and applies it:
@@ -144,30 +150,31 @@ pub struct ApplyReport {
 /// The plan is refused, a precondition fails (`expect_digest`, free space,
 /// lock, strict), or writing fails; the application is then unchanged.
 pub fn apply(app_path: &Path, update: &Update, options: &ApplyOptions) -> Result<ApplyReport> {
-    match &options.output {
-        Some(out) if out != app_path => apply_to_output(app_path, update, options, out),
-        _ => {
-            let state = StateDir::for_app(app_path, options.state_dir.as_deref());
-            if options.dry_run && !interrupted(app_path, options.state_dir.as_deref()) {
-                // Planning only: no lock, no state folder, nothing written.
-                return apply_to_output(app_path, update, options, app_path);
-            }
-            let created = !state.path().exists();
-            let result = {
-                let _lock = state.lock(app_path)?;
-                settle(app_path, &state).and_then(|recovered| {
-                    let mut report = apply_locked(app_path, update, options, &state, None)?;
-                    report.recovered = recovered.filter(|r| *r != Recovery::Clean);
-                    Ok(report)
-                })
-            };
-            if result.is_err() && created && !state.history().exists() {
-                // A refused first apply leaves no state folder behind.
-                let _ = std::fs::remove_dir_all(state.path());
-            }
-            result
-        }
+    if let Some(out) = &options.output {
+        check_output(out, &[app_path, update.source()])?;
+        return apply_to_output(app_path, update, options, out);
     }
+    let state = state_of(app_path, options.state_dir.as_deref())?;
+    if options.dry_run {
+        // Planning only: no lock, no state folder, no recovery, nothing
+        // written; a pending recovery is refused as reading commands do.
+        ensure_not_interrupted(app_path, options.state_dir.as_deref())?;
+        return apply_to_output(app_path, update, options, app_path);
+    }
+    let created = !state.path().exists();
+    let result = {
+        let _lock = state.lock(app_path)?;
+        settle(app_path, &state).and_then(|recovered| {
+            let mut report = apply_locked(app_path, update, options, &state, None)?;
+            report.recovered = recovered.filter(|r| *r != Recovery::Clean);
+            Ok(report)
+        })
+    };
+    if result.is_err() && created && !state.history().exists() {
+        // A refused first apply leaves no state folder behind.
+        let _ = std::fs::remove_dir_all(state.path());
+    }
+    result
 }
 
 fn apply_to_output(
@@ -198,6 +205,8 @@ fn apply_to_output(
             record: None,
             digest_after: None,
             recovered: None,
+            state_dir: options.state_dir.clone(),
+            forced_over_drift: false,
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
@@ -219,6 +228,8 @@ fn apply_to_output(
         record: None,
         digest_after: after,
         recovered: None,
+        state_dir: options.state_dir.clone(),
+        forced_over_drift: false,
     })
 }
 
@@ -337,6 +348,7 @@ pub(super) fn apply_locked(
         });
     }
     let rolls_back = undoing.map(|u| u.record.id.as_str());
+    let forced_over_drift = undoing.is_some_and(|u| digest != u.record.digest_after);
     let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
     plan.application.digest = Some(digest);
     check_strict(&plan, options)?;
@@ -349,6 +361,8 @@ pub(super) fn apply_locked(
             record: None,
             digest_after: None,
             recovered: None,
+            state_dir: options.state_dir.clone(),
+            forced_over_drift: false,
         });
     }
     if plan.is_noop() {
@@ -360,6 +374,8 @@ pub(super) fn apply_locked(
             record: None,
             digest_after: Some(digest),
             recovered: None,
+            state_dir: options.state_dir.clone(),
+            forced_over_drift: false,
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
@@ -463,5 +479,7 @@ pub(super) fn apply_locked(
         record: Some(record),
         digest_after: Some(digest_after),
         recovered: None,
+        state_dir: options.state_dir.clone(),
+        forced_over_drift,
     })
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::fs::AtomicFile;
+use crate::fs::{AtomicFile, check_output};
 use crate::impact::Effect;
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
@@ -63,6 +63,7 @@ pub fn diff(
     out: &Path,
     options: &PlanOptions,
 ) -> Result<DiffReport> {
+    check_output(out, &[old.path(), new.path()])?;
     let (old_inv, new_inv) = (old.inventory()?, new.inventory()?);
     let present = |app: &Application| -> BTreeSet<EntryPath> {
         app.modules()
@@ -125,11 +126,16 @@ pub fn diff(
     for uri in new_modules.difference(&old_modules) {
         entries.insert(uri.to_string(), module_as_archive(new, uri)?);
     }
-    write_zip(out, &entries, &delete_lists)?;
+    // Written under a temporary name and planned from there: a refused
+    // plan leaves nothing behind, and OUT appears only complete.
+    let tmp = write_zip(out, &entries, &delete_lists)?;
     let deletions = delete_lists.values().map(Vec::len).sum();
-    let update = Update::partial(out)?;
+    let update = Update::partial(tmp.path())?;
     let mut plan = Plan::new(old, &update, &options.digest(false))?;
     plan.application.digest = options.digest.then(|| old_inv.digest());
+    plan.update.source = out.display().to_string();
+    drop(update);
+    tmp.commit()?;
     let full_update_effect = if old_inv.digest() == new_inv.digest() {
         Effect::None
     } else {
@@ -148,7 +154,7 @@ fn write_zip(
     out: &Path,
     entries: &BTreeMap<String, Vec<u8>>,
     delete_lists: &BTreeMap<String, Vec<String>>,
-) -> Result<()> {
+) -> Result<AtomicFile> {
     let mut all: BTreeMap<String, Vec<u8>> = entries.clone();
     for (scope, lines) in delete_lists {
         let (name, text) = delete_list(
@@ -164,5 +170,5 @@ fn write_zip(
         zip.add(name, bytes)?;
     }
     zip.finish_synced()?;
-    tmp.commit()
+    Ok(tmp)
 }

@@ -28,6 +28,18 @@ pub enum Recovery {
     RecordSettled,
 }
 
+impl std::fmt::Display for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Recovery::Clean => "clean",
+            Recovery::Discarded => "discarded",
+            Recovery::RolledBack => "rolled-back",
+            Recovery::Finished => "finished",
+            Recovery::RecordSettled => "record-settled",
+        })
+    }
+}
+
 /// Settles an interrupted earlier operation: rolls back an expanded journal,
 /// removes leftover temporary archives, and fixes records left `applying`.
 pub(super) fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recovery>> {
@@ -56,6 +68,23 @@ pub(super) fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recover
             Recovery::Clean
         }
     };
+    // Undo bundles saved by an apply killed before it wrote its record: the
+    // application was not touched, so they undo nothing.
+    let mut recovery = recovery;
+    for orphan in state.orphans() {
+        std::fs::remove_dir_all(&orphan).map_err(|e| Error::io("cannot remove", &orphan, e))?;
+        state.event(
+            "recover",
+            None,
+            &format!(
+                "removed {}: an interrupted apply saved it but never started",
+                orphan.display()
+            ),
+        );
+        if recovery == Recovery::Clean {
+            recovery = Recovery::Discarded;
+        }
+    }
     let mut pending: Vec<Record> = state
         .records()?
         .into_iter()
@@ -84,7 +113,7 @@ pub(super) fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recover
         recovery
     };
     if recovery != Recovery::Clean {
-        state.event("recover", None, &format!("{recovery:?}"));
+        state.event("recover", None, &recovery.to_string());
     }
     Ok(Some(recovery))
 }
@@ -100,16 +129,19 @@ pub fn interrupted(app_path: &Path, state_dir: Option<&Path>) -> bool {
         .exists()
 }
 
-/// Refuses to read an application whose apply was interrupted.
+/// Refuses to read an application whose apply was interrupted (its state in
+/// `state_dir`, default `APP.earpatch/`). Reading commands call this; they
+/// never recover (they write nothing).
 ///
 /// # Errors
 /// [`Error::Refused`] saying to run `earpatch recover` first.
-pub fn ensure_not_interrupted(app_path: &Path) -> Result<()> {
-    if interrupted(app_path, None) {
+pub fn ensure_not_interrupted(app_path: &Path, state_dir: Option<&Path>) -> Result<()> {
+    if interrupted(app_path, state_dir) {
+        let flag = state_dir.map_or_else(String::new, |d| format!(" --state-dir {}", d.display()));
         return Err(Error::Refused {
             location: app_path.display().to_string(),
             message: format!(
-                "an earlier apply to this application was interrupted and may have left a mix of old and new files; run `earpatch recover {}` first, which rolls it back",
+                "an earlier apply to this application was interrupted and may have left a mix of old and new files; run `earpatch recover {}{flag}` first, which rolls it back",
                 app_path.display()
             ),
         });
@@ -117,12 +149,40 @@ pub fn ensure_not_interrupted(app_path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The state folder of the application at `app_path` (which must exist),
+/// refusing a `state_dir` inside the application: its files would count as
+/// application content, and rollback would see them as drift.
+pub(crate) fn state_of(app_path: &Path, state_dir: Option<&Path>) -> Result<StateDir> {
+    let meta = std::fs::metadata(app_path).map_err(|e| Error::io("cannot open", app_path, e))?;
+    let state = StateDir::for_app(app_path, state_dir);
+    if meta.is_dir() && inside(state.path(), app_path) {
+        return Err(Error::refused(
+            format!("--state-dir {}", state.path().display()),
+            "the state folder is inside the application: its files would become part of the application; \
+             keep it beside the application (the default) or anywhere outside it",
+        ));
+    }
+    Ok(state)
+}
+
+/// Whether `path` (which may not exist yet) lies in the folder `dir`, links resolved.
+fn inside(path: &Path, dir: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    let resolved = path.canonicalize().or_else(|_| {
+        let name = path.file_name().unwrap_or_default();
+        parent_dir(path).canonicalize().map(|p| p.join(name))
+    });
+    resolved.is_ok_and(|p| p.starts_with(dir))
+}
+
 /// Rolls back or finishes an interrupted apply explicitly (`earpatch recover`).
 ///
 /// # Errors
 /// The state cannot be read or the lock is held.
 pub fn recover(app_path: &Path, state_dir: Option<&Path>) -> Result<Recovery> {
-    let state = StateDir::for_app(app_path, state_dir);
+    let state = state_of(app_path, state_dir)?;
     let _lock = state.lock(app_path)?;
     Ok(settle(app_path, &state)?.unwrap_or(Recovery::Clean))
 }

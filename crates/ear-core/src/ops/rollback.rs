@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use super::apply::{ApplyOptions, ApplyReport, Outcome, Undoing, apply_locked};
-use super::recover::settle;
+use super::recover::{ensure_not_interrupted, settle, state_of};
 use crate::error::{Error, Result};
 use crate::plan::PlanOptions;
-use crate::state::{Record, StateDir, Status};
+use crate::state::{Record, Status};
 use crate::update::Update;
 
 /// Options for [`rollback`].
@@ -56,9 +56,16 @@ impl RollbackOptions {
 /// # Errors
 /// Nothing to roll back, an unknown id, drift without `force`, or a failed apply.
 pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyReport>> {
-    let state = StateDir::for_app(app_path, options.state_dir.as_deref());
-    let _lock = state.lock(app_path)?;
-    settle(app_path, &state)?;
+    let state = state_of(app_path, options.state_dir.as_deref())?;
+    // A dry run writes nothing: no lock, no recovery (a pending one is refused).
+    let _lock = if options.dry_run {
+        ensure_not_interrupted(app_path, options.state_dir.as_deref())?;
+        None
+    } else {
+        let lock = state.lock(app_path)?;
+        settle(app_path, &state)?;
+        Some(lock)
+    };
     let records = state.records()?;
     let undoable = |r: &&Record| r.status == Status::Applied && r.rolls_back.is_none();
     let targets: Vec<Record> = match &options.to {
@@ -91,7 +98,16 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
     }
     let mut reports = Vec::new();
     for mut target in targets {
-        let bundle = state.history().join(&target.id).join(&target.undo);
+        let bundle = state.undo_bundle(&target);
+        if !std::fs::symlink_metadata(&bundle).is_ok_and(|m| m.is_file()) {
+            return Err(Error::refused(
+                bundle.display().to_string(),
+                format!(
+                    "the undo bundle of update {} is missing or not a regular file; it cannot be rolled back",
+                    target.id
+                ),
+            ));
+        }
         let update = if target.undo.ends_with(".ear") {
             Update::full(&bundle)?
         } else {
@@ -100,6 +116,7 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
         let apply_options = ApplyOptions {
             plan: options.plan,
             dry_run: options.dry_run,
+            state_dir: options.state_dir.clone(),
             ..ApplyOptions::default()
         };
         let undo = Undoing {
@@ -123,5 +140,5 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
 /// # Errors
 /// A record cannot be read.
 pub fn history(app_path: &Path, state_dir: Option<&Path>) -> Result<Vec<Record>> {
-    StateDir::for_app(app_path, state_dir).records()
+    state_of(app_path, state_dir)?.records()
 }

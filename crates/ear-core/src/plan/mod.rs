@@ -240,6 +240,18 @@ impl Plan {
     /// The update cannot be read, or is refused (it names the entry, flag or
     /// delete-list line concerned and what to do instead).
     pub fn new(app: &Application, update: &Update, options: &PlanOptions) -> Result<Plan> {
+        if app.form() == Form::Archive
+            && app
+                .path()
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
+            return Err(Error::refused(
+                app.path().display().to_string(),
+                "the application ends in .zip, the name of a partial update; did you swap APP and UPDATE? \
+                 (earpatch plan|apply APP UPDATE, e.g. earpatch apply app.ear fix.zip)",
+            ));
+        }
         if app.is_standalone_module() {
             return Err(Error::refused(
                 app.path().display().to_string(),

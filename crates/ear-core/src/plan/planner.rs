@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Change, Op, Origin};
 use crate::error::{Error, Result};
 use crate::impact::{Effect, Rule, Settings};
-use crate::model::{Application, ModuleKind, Scope, ScopeReader, Warning, WarningCode};
+use crate::model::{
+    Application, ModuleKind, Scope, ScopeReader, Warning, WarningCode, is_module_extension,
+};
 use crate::path::EntryPath;
 use crate::update::{DELETE_LIST_PATH, Payload, Update};
 
@@ -219,6 +221,7 @@ impl<'a> Planner<'a> {
                     .or_default()
                     .push((rel, entry));
             } else {
+                self.warn_module_like_folder(&entry.path);
                 by_scope
                     .entry(Scope::Application)
                     .or_default()
@@ -254,6 +257,29 @@ impl<'a> Planner<'a> {
             self.plan_delete_list(props, &after, &written, shipment)?;
         }
         Ok(())
+    }
+
+    /// An application-scope entry under a folder named like a module
+    /// (`pbw-web.war/…`) that is not a module here: most likely an update
+    /// built for another application.
+    fn warn_module_like_folder(&mut self, path: &EntryPath) {
+        let lib = self.app.library_directory();
+        let Some(folder) = path.ancestors().find(|a| {
+            EntryPath::new(a).is_ok_and(|a| {
+                a.extension().is_some_and(|e| is_module_extension(&e))
+                    && !lib.holds(&a)
+                    && !lib.contains(&a)
+            })
+        }) else {
+            return;
+        };
+        self.warn(
+            WarningCode::NotAModule,
+            format!(
+                "{path} lies in {folder}, which is named like a module but is no module of this application; it \
+                 is written as an application-scope file. Is the update meant for another application?"
+            ),
+        );
     }
 
     pub(super) fn check_module_update(

@@ -90,6 +90,15 @@ impl Source {
                 root: path.to_path_buf(),
             });
         }
+        if !meta.is_file() {
+            return Err(Error::NotAnApplication {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "it is {}; an application is an .ear file or a directory",
+                    crate::fs::file_kind(&meta)
+                ),
+            });
+        }
         if meta.len() == 0 {
             return Err(Error::NotAnApplication {
                 path: path.to_path_buf(),

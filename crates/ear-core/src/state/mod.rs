@@ -23,7 +23,12 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use record::is_record_id;
 pub use record::{RECORD_SCHEMA, Record, Status};
+
+/// Records earpatch writes are a few KiB to a few MiB (they hold the plan);
+/// anything far larger is not one of them.
+const MAX_RECORD_BYTES: u64 = 256 * 1024 * 1024;
 
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
@@ -65,8 +70,15 @@ impl StateDir {
         self.root.join("history")
     }
 
+    /// Creates the folder (never its parents: a mistyped `--state-dir`
+    /// fails instead of growing a tree somewhere).
     pub(crate) fn create(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.root).map_err(|e| Error::io("cannot create", &self.root, e))
+        match std::fs::create_dir(&self.root) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                Err(Error::io("cannot create the state folder", &self.root, e))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Creates the folder of a new record, `history/<YYYYMMDD_HHMMSS>_<name>`
@@ -97,17 +109,54 @@ impl StateDir {
             let entry = entry.map_err(|e| Error::io("cannot list", &dir, e))?;
             let path = entry.path().join("record.json");
             if !path.exists() {
-                continue;
+                continue; // an orphan: see `orphans`
+            }
+            let tampered = |why: String| Error::Refused {
+                location: path.display().to_string(),
+                message: format!(
+                    "{why}; earpatch does not act on a history record it did not write: move the folder out of \
+                     {} (or restore it from a backup)",
+                    dir.display()
+                ),
+            };
+            let size = path.metadata().map_or(0, |m| m.len());
+            if size > MAX_RECORD_BYTES {
+                return Err(tampered(format!(
+                    "the record is {size} bytes, over {MAX_RECORD_BYTES}"
+                )));
             }
             let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-            let record: Record = serde_json::from_slice(&bytes).map_err(|e| Error::Refused {
-                location: path.display().to_string(),
-                message: format!("unreadable history record: {e}"),
-            })?;
+            let record: Record = serde_json::from_slice(&bytes)
+                .map_err(|e| tampered(format!("unreadable history record: {e}")))?;
+            let folder = entry.file_name().to_string_lossy().into_owned();
+            record.check(&folder).map_err(tampered)?;
             records.push(record);
         }
         records.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
         Ok(records)
+    }
+
+    /// Record folders without a `record.json`: left by an apply killed
+    /// after it saved the undo bundle and before it wrote the record (the
+    /// application was not touched yet).
+    pub(crate) fn orphans(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.history()) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| {
+                e.file_name().to_str().is_some_and(is_record_id)
+                    && e.file_type().is_ok_and(|t| t.is_dir())
+                    && !e.path().join("record.json").exists()
+            })
+            .map(|e| e.path())
+            .collect()
+    }
+
+    /// The undo bundle of `record`, inside its folder.
+    pub(crate) fn undo_bundle(&self, record: &Record) -> PathBuf {
+        self.history().join(&record.id).join(&record.undo)
     }
 
     pub(crate) fn write_record(&self, record: &Record) -> Result<()> {

@@ -69,3 +69,54 @@ pub struct Record {
     /// For a rollback: the id of the record it undid.
     pub rolls_back: Option<String>,
 }
+
+/// The undo bundle file names a record may name.
+pub(crate) const UNDO_NAMES: [&str; 2] = ["undo.zip", "previous.ear"];
+
+/// Whether `id` has the documented form `YYYYMMDD_HHMMSS_<name>`: one path
+/// component of ASCII letters, digits, `-`, `.` and `_`, never `.` or `..`.
+pub(crate) fn is_record_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() > 16
+        && bytes.len() <= 80
+        && bytes[..8].iter().all(u8::is_ascii_digit)
+        && bytes[8] == b'_'
+        && bytes[9..15].iter().all(u8::is_ascii_digit)
+        && bytes[15] == b'_'
+        && bytes[16..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        && !id[16..].starts_with('.')
+}
+
+impl Record {
+    /// Records are data read from disk: checks that this one is what
+    /// earpatch writes, found in the folder `folder` of the history.
+    pub(crate) fn check(&self, folder: &str) -> std::result::Result<(), String> {
+        if self.schema != RECORD_SCHEMA {
+            return Err(format!("schema {:?} is not {RECORD_SCHEMA}", self.schema));
+        }
+        if !is_record_id(&self.id) {
+            return Err(format!(
+                "id {:?} is not of the form YYYYMMDD_HHMMSS_<name>",
+                self.id
+            ));
+        }
+        if self.id != folder {
+            return Err(format!(
+                "id {:?} is not its folder's name {folder:?}",
+                self.id
+            ));
+        }
+        if !UNDO_NAMES.contains(&self.undo.as_str()) {
+            return Err(format!(
+                "undo bundle {:?} is not undo.zip or previous.ear in the record's folder",
+                self.undo
+            ));
+        }
+        if let Some(other) = self.rolls_back.as_deref().filter(|r| !is_record_id(r)) {
+            return Err(format!("rolls_back {other:?} is not a record id"));
+        }
+        Ok(())
+    }
+}

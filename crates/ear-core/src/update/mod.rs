@@ -16,6 +16,7 @@ use serde::Serialize;
 use zip::ZipArchive;
 
 use crate::error::{Error, Result};
+use crate::fs::check_regular;
 use crate::model::{Application, is_module_extension};
 use crate::path::EntryPath;
 use crate::source::EntryIndex;
@@ -94,6 +95,17 @@ impl Update {
     /// The file is missing, not a zip, or has an unsafe entry name.
     pub fn partial(path: impl AsRef<Path>) -> Result<Update> {
         let path = path.as_ref();
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ear"))
+        {
+            return Err(Error::refused(
+                path.display().to_string(),
+                "an .ear is a whole application, not a partial update; ship it as a full update \
+                 (--full), or give the .zip of changed files",
+            ));
+        }
+        check_regular(path, "a partial update")?;
         let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
         if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
             return Err(Error::refused(
@@ -260,9 +272,5 @@ impl PartialZip {
 }
 
 fn check_readable_file(path: &Path) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot open", path, e))?;
-    if !meta.is_file() {
-        return Err(Error::refused(path.display().to_string(), "not a file"));
-    }
-    Ok(())
+    check_regular(path, "an update")
 }
