@@ -12,7 +12,7 @@
 //!
 //! | layer | owns |
 //! |---|---|
-//! | [`path`], [`error`], [`clock`] | checked entry paths, the error type, UTC time |
+//! | [`path`], [`error`], [`clock`], [`limits`] | checked entry paths, the error type, UTC time, bounds on inputs |
 //! | `source` | reading bytes of either form (archive, directory) |
 //! | [`model`] | [`Application`], scopes, module kinds and detection, descriptors, the digest |
 //! | [`update`] | the four update kinds and delete lists |
@@ -63,6 +63,7 @@ pub mod clock;
 pub mod error;
 pub(crate) mod fs;
 pub mod impact;
+pub mod limits;
 pub mod model;
 pub mod ops;
 pub mod path;
@@ -74,6 +75,7 @@ pub(crate) mod write;
 
 pub use error::{Error, Result};
 pub use impact::{ClassLoaderPolicy, Effect, Escalation, Impact, Rule, Settings};
+pub use limits::Limits;
 pub use model::{
     Application, DeclaredModule, Descriptor, Digest, FileInfo, Form, Inventory, LibraryDirectory,
     Module, ModuleKind, Scope, ScopeInventory, Storage, Warning, WarningCode,

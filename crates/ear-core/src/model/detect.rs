@@ -180,6 +180,15 @@ impl Application {
         }
         let descriptor_path = EntryPath::new(DESCRIPTOR_PATH).unwrap_or_else(|_| unreachable!());
         if let Some(raw) = self.source.find(&descriptor_path)? {
+            if raw.size > self.limits.max_text {
+                return Err(Error::NotAnApplication {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "{DESCRIPTOR_PATH} is {} bytes, over the limit of {} (--max-text)",
+                        raw.size, self.limits.max_text
+                    ),
+                });
+            }
             let bytes = self.source.read(&raw)?;
             let descriptor = Descriptor::parse(&bytes, &self.source.location_of(&descriptor_path))?;
             self.library_directory = descriptor.library_directory.clone();
@@ -314,7 +323,11 @@ impl Application {
         };
         Ok(JarNature::probe(
             |n| find(n).is_some(),
-            || find("META-INF/MANIFEST.MF").and_then(|raw| self.source.read(&raw).ok()),
+            || {
+                find("META-INF/MANIFEST.MF")
+                    .filter(|raw| raw.size <= self.limits.max_text)
+                    .and_then(|raw| self.source.read(&raw).ok())
+            },
         ))
     }
 }

@@ -114,9 +114,13 @@ impl JarNature {
                 _ => false,
             },
             || {
-                let mut entry = zip.by_name("META-INF/MANIFEST.MF").ok()?;
+                let entry = zip.by_name("META-INF/MANIFEST.MF").ok()?;
                 let mut bytes = Vec::new();
-                entry.read_to_end(&mut bytes).ok()?;
+                // A manifest is a few KiB; whatever lies past the text limit is not read.
+                entry
+                    .take(crate::limits::Limits::default().max_text)
+                    .read_to_end(&mut bytes)
+                    .ok()?;
                 Some(bytes)
             },
         )

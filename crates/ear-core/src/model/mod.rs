@@ -24,6 +24,7 @@ pub use kind::{MODULE_EXTENSIONS, ModuleKind, is_module_extension};
 pub(crate) use scope::ScopeReader;
 
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::path::EntryPath;
 use crate::source::{DynZip, RawFile, Source};
 
@@ -214,6 +215,7 @@ enum ModuleData {
 /// ```
 #[derive(Debug)]
 pub struct Application {
+    limits: Limits,
     path: PathBuf,
     source: Source,
     descriptor: Option<Descriptor>,
@@ -234,9 +236,18 @@ impl Application {
     /// The path cannot be read, is not a zip archive or directory, has an
     /// unsafe entry name, a malformed descriptor or nested modules.
     pub fn open(path: impl AsRef<Path>) -> Result<Application> {
+        Application::open_with(path, &Limits::default())
+    }
+
+    /// [`Application::open`] with other [`Limits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`Application::open`], and an archive over a limit.
+    pub fn open_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Application> {
         let path = path.as_ref();
-        let source = Source::open(path)?;
+        let source = Source::open(path, limits)?;
         let mut app = Application {
+            limits: *limits,
             path: path.to_path_buf(),
             source,
             descriptor: None,
@@ -254,6 +265,12 @@ impl Application {
         }
         app.modules.sort_by(|a, b| a.uri.cmp(&b.uri));
         Ok(app)
+    }
+
+    /// The limits it was opened with (they apply to its nested modules too).
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The path the application was opened from.
@@ -361,7 +378,8 @@ impl Application {
                 Some(ModuleData::Nested(raw)) => {
                     let zip = self.source.open_nested(raw)?;
                     let location = self.source.location_of(&raw.path);
-                    let (entries, duplicates) = crate::source::index_entries(&zip, &location)?;
+                    let (entries, duplicates) =
+                        crate::source::index_entries(&zip, &location, &self.limits)?;
                     Ok(ScopeReader::Nested {
                         zip: std::sync::Mutex::new(zip),
                         entries,

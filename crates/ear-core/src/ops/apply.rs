@@ -183,7 +183,7 @@ fn apply_to_output(
     options: &ApplyOptions,
     out: &Path,
 ) -> Result<ApplyReport> {
-    let app = Application::open(app_path)?;
+    let app = Application::open_with(app_path, &options.plan.limits)?;
     // Without history the digest is needed only to check --expect-digest:
     // computing it reads every file, so it is skipped otherwise.
     let inventory = if options.expect_digest.is_some() || (options.dry_run && options.plan.digest) {
@@ -333,7 +333,7 @@ pub(super) fn apply_locked(
     state: &StateDir,
     undoing: Option<Undoing<'_>>,
 ) -> Result<ApplyReport> {
-    let app = Application::open(app_path)?;
+    let app = Application::open_with(app_path, &options.plan.limits)?;
     let inventory = app.inventory()?;
     let digest = inventory.digest();
     check_expected(app_path, digest, options)?;

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::impact::{FileOp, classify_file};
 use crate::model::{DESCRIPTOR_PATH, Scope, WarningCode};
 use crate::path::EntryPath;
-use crate::update::{DELETE_LIST_PATH, DeleteList, Payload};
+use crate::update::{DELETE_LIST_PATH, DeleteList, DeletePattern, Payload};
 
 impl Planner<'_> {
     pub(super) fn plan_delete_list(
@@ -54,10 +54,12 @@ impl Planner<'_> {
             }
         };
         let bytes = match &self.update.payload {
-            Payload::Partial(zip) => zip.read(props, self.update.source())?,
+            Payload::Partial(_) => {
+                self.read_text(&Origin::ZipEntry(props.clone()), "the delete list")?
+            }
             _ => return Ok(()),
         };
-        let list = DeleteList::parse(&bytes, &location, scope.clone())?;
+        let list = DeleteList::parse_with(&bytes, &location, scope.clone(), self.update.limits())?;
         let files: Vec<EntryPath> = self
             .reader(&scope)?
             .files()
@@ -70,8 +72,9 @@ impl Planner<'_> {
             Scope::Module(uri) => after.get(uri).map(|m| m.kind),
             Scope::Application => None,
         };
+        let mut substring_hits = substring_hits(&list.patterns, &files);
         let mut deletions = BTreeSet::new();
-        for pattern in &list.patterns {
+        for (i, pattern) in list.patterns.iter().enumerate() {
             let at = format!(
                 "pattern {:?} (line {} of {location})",
                 pattern.pattern, pattern.line
@@ -95,10 +98,16 @@ impl Planner<'_> {
                     });
                 }
             }
-            let matched: Vec<&EntryPath> = files
-                .iter()
-                .filter(|f| pattern.matches(f.as_str()))
-                .collect();
+            let matched: Vec<&EntryPath> = match pattern.literal() {
+                // Plain paths (all of diff's) are looked up, not matched one by one.
+                Some(text) => files
+                    .binary_search_by(|f| f.as_str().cmp(text))
+                    .map_or_else(|_| Vec::new(), |k| vec![&files[k]]),
+                None => files
+                    .iter()
+                    .filter(|f| pattern.matches(f.as_str()))
+                    .collect(),
+            };
             let deleted: Vec<&EntryPath> = matched
                 .iter()
                 .copied()
@@ -117,10 +126,13 @@ impl Planner<'_> {
                     ),
                 );
             }
-            let found: Vec<&EntryPath> = files
-                .iter()
-                .filter(|f| pattern.finds(f.as_str()) && !pattern.matches(f.as_str()))
-                .collect();
+            let found: Vec<&EntryPath> = match pattern.literal() {
+                Some(_) => std::mem::take(&mut substring_hits[i]),
+                None => files
+                    .iter()
+                    .filter(|f| pattern.finds(f.as_str()) && !pattern.matches(f.as_str()))
+                    .collect(),
+            };
             if !found.is_empty() {
                 let shown: Vec<String> = found
                     .iter()
@@ -167,4 +179,34 @@ impl Planner<'_> {
         }
         Ok(())
     }
+}
+
+/// For each plain-text pattern, the files that contain it without being it
+/// (what Java's `find()` would also delete), found in one pass over the
+/// files with one automaton for all of them (Aho-Corasick), so a list of
+/// 100,000 paths costs one scan, not 100,000.
+fn substring_hits<'f>(
+    patterns: &[DeletePattern],
+    files: &'f [EntryPath],
+) -> Vec<Vec<&'f EntryPath>> {
+    let mut hits = vec![Vec::new(); patterns.len()];
+    let literals: Vec<(usize, &str)> = patterns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.literal().map(|text| (i, text)))
+        .collect();
+    let Ok(automaton) = aho_corasick::AhoCorasick::new(literals.iter().map(|(_, text)| text))
+    else {
+        return hits;
+    };
+    for file in files {
+        for found in automaton.find_overlapping_iter(file.as_str()) {
+            let (i, text) = literals[found.pattern().as_usize()];
+            let list: &mut Vec<&EntryPath> = &mut hits[i];
+            if file.as_str() != text && list.last() != Some(&file) {
+                list.push(file);
+            }
+        }
+    }
+    hits
 }

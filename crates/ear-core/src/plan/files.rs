@@ -26,13 +26,15 @@ impl Planner<'_> {
         };
         let bytes = self.read_origin(&entry.origin)?;
         let (mut new_zip, new_entries) =
-            crate::source::open_in_memory(&bytes, &location).map_err(|e| match e {
-                Error::Zip { source, .. } => Error::refused(
-                    &location,
-                    format!("not a valid {} module archive ({source})", module.kind),
-                ),
-                other => other,
-            })?;
+            crate::source::open_in_memory(&bytes, &location, self.update.limits()).map_err(
+                |e| match e {
+                    Error::Zip { source, .. } => Error::refused(
+                        &location,
+                        format!("not a valid {} module archive ({source})", module.kind),
+                    ),
+                    other => other,
+                },
+            )?;
         if module.kind == ModuleKind::Ejb || module.kind == ModuleKind::Client {
             let nature = JarNature::of_bytes(&bytes);
             let contradicts = match module.kind {

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::impact::{Effect, Escalation, Impact, Rule, Settings};
+use crate::limits::Limits;
 use crate::model::{Application, Digest, Form, ModuleKind, Scope, Warning};
 use crate::path::EntryPath;
 use crate::update::{Payload, Update, UpdateKind};
@@ -172,12 +173,15 @@ pub struct PlanOptions {
     /// Whether to compute the application's content digest (reads every file;
     /// default true).
     pub digest: bool,
+    /// Bounds on the inputs (operations open the application with them).
+    pub limits: Limits,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             settings: Settings::default(),
+            limits: Limits::default(),
             digest: true,
         }
     }
@@ -188,6 +192,13 @@ impl PlanOptions {
     #[must_use]
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
+        self
+    }
+
+    /// Sets the bounds on inputs.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 

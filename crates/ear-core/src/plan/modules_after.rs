@@ -23,7 +23,7 @@ impl Planner<'_> {
         let descriptor_path = EntryPath::new(DESCRIPTOR_PATH).unwrap_or_else(|_| unreachable!());
         let new_descriptor = match shipment.entries.iter().find(|e| e.path == descriptor_path) {
             Some(entry) => {
-                let bytes = self.read_origin(&entry.origin)?;
+                let bytes = self.read_text(&entry.origin, "the descriptor")?;
                 Some(Descriptor::parse(
                     &bytes,
                     &self.entry_location(&entry.path),

@@ -75,6 +75,30 @@ impl<'a> Planner<'a> {
         origin.read(self.update)
     }
 
+    /// Reads a small text the update ships (a descriptor, a delete list),
+    /// refusing one over the text limit before reading it.
+    pub(super) fn read_text(&self, origin: &Origin, what: &str) -> Result<Vec<u8>> {
+        let max = self.update.limits().max_text;
+        let size = match (origin, &self.update.payload) {
+            (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.entries.get(path).map(|e| e.1),
+            (Origin::SourceFile, _) => std::fs::metadata(self.update.source())
+                .ok()
+                .map(|m| m.len()),
+            _ => None,
+        };
+        if let Some(size) = size.filter(|s| *s > max) {
+            let at = match origin {
+                Origin::ZipEntry(path) => self.entry_location(path),
+                _ => self.source_name(),
+            };
+            return Err(Error::refused(
+                at,
+                format!("{what} of {size} bytes is over the limit of {max} (--max-text)"),
+            ));
+        }
+        self.read_origin(origin)
+    }
+
     pub(super) fn reader(&mut self, scope: &Scope) -> Result<&ScopeReader<'a>> {
         if !self.readers.contains_key(scope) {
             let reader = self.app.open_scope(scope)?;
@@ -190,13 +214,24 @@ impl<'a> Planner<'a> {
         // Entries that ship a whole module, and file entries grouped by scope.
         let mut by_scope: BTreeMap<Scope, Vec<(EntryPath, &Entry)>> = BTreeMap::new();
         let mut whole_modules = Vec::new();
+        // Looked up per entry: linear in the number of entries.
+        let shipped_whole: BTreeSet<&EntryPath> = shipment
+            .entries
+            .iter()
+            .map(|e| &e.path)
+            .filter(|p| after.contains_key(*p))
+            .collect();
         for entry in &shipment.entries {
             if after.contains_key(&entry.path) {
                 whole_modules.push(entry);
                 continue;
             }
-            if let Some((uri, module)) = after.iter().find(|(uri, _)| entry.path.is_inside(uri)) {
-                if shipment.entries.iter().any(|e| &e.path == uri) {
+            let holder = entry
+                .path
+                .ancestors()
+                .find_map(|a| after.get_key_value(&EntryPath::new(a).ok()?));
+            if let Some((uri, module)) = holder {
+                if shipped_whole.contains(uri) {
                     return Err(Error::refused(
                         self.entry_location(&entry.path),
                         format!(

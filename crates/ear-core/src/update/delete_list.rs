@@ -5,6 +5,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::model::Scope;
 
 /// The name of a delete list inside a scope.
@@ -18,23 +19,91 @@ pub struct DeletePattern {
     /// The pattern as written (trimmed).
     pub pattern: String,
     #[serde(skip)]
-    full: Regex,
-    #[serde(skip)]
-    find: Regex,
+    matcher: Matcher,
+}
+
+/// How a pattern is matched: most delete lists (all of `diff`'s) list
+/// paths, regex-escaped; those are compared as text, without a regex.
+#[derive(Debug, Clone)]
+enum Matcher {
+    /// The pattern matches exactly this text.
+    Literal(String),
+    /// A real regex, anchored and not.
+    Regex { full: Regex, find: Regex },
 }
 
 impl DeletePattern {
     /// Whether the pattern matches the whole of `path` (Java's `String.matches`).
     #[must_use]
     pub fn matches(&self, path: &str) -> bool {
-        self.full.is_match(path)
+        match &self.matcher {
+            Matcher::Literal(text) => path == text,
+            Matcher::Regex { full, .. } => full.is_match(path),
+        }
     }
 
     /// Whether the pattern matches somewhere in `path` (Java's `Matcher.find`).
     #[must_use]
     pub fn finds(&self, path: &str) -> bool {
-        self.find.is_match(path)
+        match &self.matcher {
+            Matcher::Literal(text) => path.contains(text.as_str()),
+            Matcher::Regex { find, .. } => find.is_match(path),
+        }
     }
+
+    /// The one path the pattern matches, when it is plain (escaped) text.
+    #[must_use]
+    pub fn literal(&self) -> Option<&str> {
+        match &self.matcher {
+            Matcher::Literal(text) => Some(text),
+            Matcher::Regex { .. } => None,
+        }
+    }
+}
+
+/// The text a translated pattern matches when it has no regex syntax left
+/// (only plain characters and escaped punctuation): `a\.b` is `a.b`.
+fn literal(translated: &str) -> Option<String> {
+    let mut out = String::with_capacity(translated.len());
+    let mut chars = translated.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let next = chars.next()?;
+                if next.is_ascii_alphanumeric() || next == '_' {
+                    return None; // \d, \w, \b, \x41, ...: classes and escapes
+                }
+                out.push(next);
+            }
+            c if regex_syntax_char(c) => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// The characters with a meaning in a regex (those `regex::escape` escapes).
+fn regex_syntax_char(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '.'
+            | '+'
+            | '*'
+            | '?'
+            | '('
+            | ')'
+            | '|'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '^'
+            | '$'
+            | '#'
+            | '&'
+            | '-'
+            | '~'
+    )
 }
 
 /// A parsed delete list.
@@ -66,6 +135,21 @@ impl DeleteList {
     /// Not UTF-8, or an entry that is not a valid pattern: the error names
     /// `location`, the line number and the reason.
     pub fn parse(bytes: &[u8], location: &str, scope: Scope) -> Result<DeleteList> {
+        DeleteList::parse_with(bytes, location, scope, &Limits::default())
+    }
+
+    /// [`DeleteList::parse`] under `limits`: at most
+    /// [`Limits::max_patterns`] patterns of at most
+    /// [`Limits::max_pattern_len`] characters each.
+    ///
+    /// # Errors
+    /// As [`DeleteList::parse`], and a list over a limit.
+    pub fn parse_with(
+        bytes: &[u8],
+        location: &str,
+        scope: Scope,
+        limits: &Limits,
+    ) -> Result<DeleteList> {
         let text = std::str::from_utf8(bytes).map_err(|e| Error::DeleteList {
             location: location.to_owned(),
             line: 1 + bytes[..e.valid_up_to()]
@@ -87,15 +171,31 @@ impl DeleteList {
                 line,
                 message,
             };
+            if entry.chars().count() > limits.max_pattern_len {
+                return Err(err(format!(
+                    "the pattern is longer than {} characters (the limit); no path is that long",
+                    limits.max_pattern_len
+                )));
+            }
+            if patterns.len() == limits.max_patterns {
+                return Err(err(format!(
+                    "the list has more than {} patterns (the limit); split the update",
+                    limits.max_patterns
+                )));
+            }
             let translated = translate(entry).map_err(&err)?;
-            let full =
-                Regex::new(&format!("^(?:{translated})$")).map_err(|e| err(regex_reason(&e)))?;
-            let find = Regex::new(&translated).map_err(|e| err(regex_reason(&e)))?;
+            let matcher = match literal(&translated) {
+                Some(text) => Matcher::Literal(text),
+                None => Matcher::Regex {
+                    full: Regex::new(&format!("^(?:{translated})$"))
+                        .map_err(|e| err(regex_reason(&e)))?,
+                    find: Regex::new(&translated).map_err(|e| err(regex_reason(&e)))?,
+                },
+            };
             patterns.push(DeletePattern {
                 line,
                 pattern: entry.to_owned(),
-                full,
-                find,
+                matcher,
             });
         }
         Ok(DeleteList {
@@ -141,13 +241,13 @@ fn translate(pattern: &str) -> std::result::Result<String, String> {
             };
             match next {
                 'Q' => {
-                    let rest: String = chars[i + 2..].iter().collect();
-                    let (quoted, after) = match rest.find("\\E") {
-                        Some(end) => (&rest[..end], rest[end + 2..].chars().count()),
-                        None => (rest.as_str(), 0),
-                    };
-                    out.push_str(&regex::escape(quoted));
-                    i = chars.len() - after;
+                    // Up to the next \E (or the end): linear, whatever the quoting.
+                    let start = i + 2;
+                    let end = (start..chars.len().saturating_sub(1))
+                        .find(|&k| chars[k] == '\\' && chars[k + 1] == 'E');
+                    let quoted: String = chars[start..end.unwrap_or(chars.len())].iter().collect();
+                    out.push_str(&regex::escape(&quoted));
+                    i = end.map_or(chars.len(), |k| k + 2);
                     continue;
                 }
                 '1'..='9' if !in_class => {

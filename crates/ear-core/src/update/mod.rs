@@ -17,6 +17,7 @@ use zip::ZipArchive;
 
 use crate::error::{Error, Result};
 use crate::fs::check_regular;
+use crate::limits::Limits;
 use crate::model::{Application, is_module_extension};
 use crate::path::EntryPath;
 use crate::source::EntryIndex;
@@ -65,6 +66,7 @@ impl std::fmt::Display for UpdateKind {
 pub struct Update {
     kind: UpdateKind,
     source: PathBuf,
+    limits: Limits,
     pub(crate) payload: Payload,
 }
 
@@ -94,6 +96,14 @@ impl Update {
     /// # Errors
     /// The file is missing, not a zip, or has an unsafe entry name.
     pub fn partial(path: impl AsRef<Path>) -> Result<Update> {
+        Update::partial_with(path, &Limits::default())
+    }
+
+    /// [`Update::partial`] with other [`Limits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`Update::partial`], and a zip over a limit.
+    pub fn partial_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Update> {
         let path = path.as_ref();
         if path
             .extension()
@@ -116,7 +126,7 @@ impl Update {
         let zip = ZipArchive::new(BufReader::new(file))
             .map_err(|e| Error::zip(path.display().to_string(), e))?;
         let (entries, duplicates) =
-            crate::source::index_entries(&zip, &path.display().to_string())?;
+            crate::source::index_entries(&zip, &path.display().to_string(), limits)?;
         if !duplicates.is_empty() {
             return Err(Error::refused(
                 path.display().to_string(),
@@ -124,6 +134,7 @@ impl Update {
             ));
         }
         Ok(Update {
+            limits: *limits,
             kind: UpdateKind::Partial,
             source: path.to_path_buf(),
             payload: Payload::Partial(PartialZip {
@@ -138,9 +149,18 @@ impl Update {
     /// # Errors
     /// The new application cannot be opened.
     pub fn full(path: impl AsRef<Path>) -> Result<Update> {
+        Update::full_with(path, &Limits::default())
+    }
+
+    /// [`Update::full`] with other [`Limits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`Update::full`], and an archive over a limit.
+    pub fn full_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Update> {
         let path = path.as_ref();
-        let app = Application::open(path)?;
+        let app = Application::open_with(path, limits)?;
         Ok(Update {
+            limits: *limits,
             kind: UpdateKind::Full,
             source: path.to_path_buf(),
             payload: Payload::Full(Box::new(app)),
@@ -157,6 +177,7 @@ impl Update {
             .map_err(|p| Error::refused(format!("module URI {uri:?}"), p.to_string()))?;
         check_readable_file(path)?;
         Ok(Update {
+            limits: Limits::default(),
             kind: UpdateKind::Module,
             source: path.to_path_buf(),
             payload: Payload::Module {
@@ -191,6 +212,7 @@ impl Update {
         }
         check_readable_file(path)?;
         Ok(Update {
+            limits: Limits::default(),
             kind: UpdateKind::File,
             source: path.to_path_buf(),
             payload: Payload::File { path: target },
@@ -204,16 +226,24 @@ impl Update {
     /// # Errors
     /// The kind cannot be inferred, or the update cannot be read.
     pub fn infer(path: impl AsRef<Path>) -> Result<Update> {
+        Update::infer_with(path, &Limits::default())
+    }
+
+    /// [`Update::infer`] with other [`Limits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`Update::infer`], and an archive over a limit.
+    pub fn infer_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Update> {
         let path = path.as_ref();
         if path.is_dir() {
-            return Update::full(path);
+            return Update::full_with(path, limits);
         }
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         match ext.as_deref() {
-            Some("zip") => Update::partial(path),
-            Some("ear") => Update::full(path),
+            Some("zip") => Update::partial_with(path, limits),
+            Some("ear") => Update::full_with(path, limits),
             Some(ext) if is_module_extension(ext) => {
                 let name = path
                     .file_name()
@@ -227,6 +257,20 @@ impl Update {
                  (a .zip is a partial update, an .ear a full update, a .war/.jar/.rar/.sar a module update)",
             )),
         }
+    }
+
+    /// The limits it is read under.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Reads these limits from now on (module and file updates, whose
+    /// archives are opened when planned).
+    #[must_use]
+    pub fn with_limits(mut self, limits: &Limits) -> Self {
+        self.limits = *limits;
+        self
     }
 
     /// The kind.

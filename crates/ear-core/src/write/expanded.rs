@@ -26,6 +26,7 @@ use crate::fs::{
     Confined, ensure_parent, fail_point, linked_component, parent_dir, sync_dir, temp_prefix,
     write_json_atomic,
 };
+use crate::limits::Limits;
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
 
@@ -108,7 +109,11 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
             // Installed applications hold modules unpacked: a new or replaced
             // directory module is written as its files.
             (Some(archive), _) => {
-                let files = unpack(archive, &format!("{}!{uri}", app.path().display()))?;
+                let files = unpack(
+                    archive,
+                    &format!("{}!{uri}", app.path().display()),
+                    app.limits(),
+                )?;
                 for rel in old_files {
                     if !files.contains_key(&rel) {
                         ops.insert(format!("{uri}/{rel}"), None);
@@ -133,8 +138,8 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
 }
 
 /// The files of a module archive.
-fn unpack(archive: &[u8], location: &str) -> Result<BTreeMap<EntryPath, Vec<u8>>> {
-    let (mut zip, entries) = crate::source::open_in_memory(archive, location)?;
+fn unpack(archive: &[u8], location: &str, limits: &Limits) -> Result<BTreeMap<EntryPath, Vec<u8>>> {
+    let (mut zip, entries) = crate::source::open_in_memory(archive, location, limits)?;
     let mut out = BTreeMap::new();
     for (path, (index, _)) in entries {
         let mut entry = zip

@@ -202,7 +202,8 @@ pub(crate) fn predict_digest(
     for (uri, action) in &set.whole {
         if let Some(archive) = action {
             let location = format!("{}!{uri}", app.path().display());
-            let (mut zip, entries) = crate::source::open_in_memory(archive, &location)?;
+            let (mut zip, entries) =
+                crate::source::open_in_memory(archive, &location, app.limits())?;
             for (rel, (index, _)) in entries {
                 let mut entry = zip.by_index(index).map_err(|e| Error::zip(&location, e))?;
                 changed.insert(uri.join(&rel), Some(sha256_of(&mut entry, &location)?));

@@ -1,0 +1,401 @@
+//! Careless and hostile invocations of the real binary (issue "hostile
+//! input"): each builds its input by code, asserts the refusal and its
+//! message, and that nothing was written where it must not be.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use common::{root, run};
+use ear_fixtures::{sample, write_expanded};
+
+type Error = Box<dyn std::error::Error>;
+type TestResult = Result<(), Error>;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap_or_default()
+}
+
+/// A folder holding `app.ear` (the sample) and `fix.zip` (its fix).
+fn sample_dir() -> Result<(tempfile::TempDir, PathBuf, PathBuf), Error> {
+    let dir = tempfile::tempdir()?;
+    let ear = dir.path().join("app.ear");
+    std::fs::write(&ear, sample::shop_ear())?;
+    let fix = dir.path().join("fix.zip");
+    std::fs::write(&fix, sample::shop_fix_zip())?;
+    Ok((dir, ear, fix))
+}
+
+/// Every name under `dir` with its bytes (folders with none), sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for item in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        let name = item.path().display().to_string();
+        let bytes = if item.file_type().is_file() {
+            std::fs::read(item.path()).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        out.push((name, bytes));
+    }
+    out
+}
+
+fn mkfifo(path: &Path) -> TestResult {
+    let status = std::process::Command::new("mkfifo").arg(path).status()?;
+    assert!(status.success(), "mkfifo {}", path.display());
+    Ok(())
+}
+
+fn refused(args: &[&str], expect: &str) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 1, "earpatch {args:?} should fail:\n{out}\n{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains(expect),
+        "earpatch {args:?}: expected {expect:?} in\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() -> TestResult {
+    let (reader, writer) = std::io::pipe()?;
+    drop(reader);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("earpatch"))
+        .current_dir(root())
+        .args(["plan", "testdata/shop.ear", "testdata/shop-fix.zip"])
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "nothing on stderr, got {err}");
+    Ok(())
+}
+
+#[test]
+fn output_never_replaces_a_special_file_a_link_or_an_input() -> TestResult {
+    let (dir, ear, fix) = sample_dir()?;
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo)?;
+    let link = dir.path().join("link.ear");
+    std::os::unix::fs::symlink(dir.path().join("elsewhere.ear"), &link)?;
+    let before = tree(dir.path());
+    refused(
+        &["apply", s(&ear), s(&fix), "-o", s(&fifo)],
+        "a FIFO (named pipe), not a regular file",
+    );
+    refused(
+        &["apply", s(&ear), s(&fix), "-o", s(&link)],
+        "a symbolic link, not a regular file",
+    );
+    refused(
+        &["apply", s(&ear), s(&fix), "-o", s(dir.path())],
+        "a folder, not a regular file",
+    );
+    // The application itself, spelled differently: no write without lock and history.
+    let spelled = dir.path().join(".").join("app.ear");
+    refused(&["apply", s(&ear), s(&fix), "-o", s(&spelled)], "is ");
+    // diff never overwrites one of its inputs.
+    let new = dir.path().join("new.ear");
+    std::fs::copy(&ear, &new)?;
+    let before_new = std::fs::read(&new)?;
+    refused(&["diff", s(&ear), s(&new), "-o", s(&new)], "itself");
+    assert_eq!(std::fs::read(&new)?, before_new);
+    std::fs::remove_file(&new)?;
+    assert_eq!(tree(dir.path()), before, "nothing was written");
+    assert!(std::fs::symlink_metadata(&fifo)?.file_type().is_fifo_like());
+    Ok(())
+}
+
+trait FifoLike {
+    fn is_fifo_like(&self) -> bool;
+}
+
+impl FifoLike for std::fs::FileType {
+    fn is_fifo_like(&self) -> bool {
+        std::os::unix::fs::FileTypeExt::is_fifo(self)
+    }
+}
+
+#[test]
+fn outputs_get_the_umask_mode() -> TestResult {
+    let (dir, ear, fix) = sample_dir()?;
+    let out = dir.path().join("out.ear");
+    let zip = dir.path().join("u.zip");
+    let script = format!(
+        "umask 022 && {bin} apply {ear} {fix} -o {out} >/dev/null && {bin} diff {ear} {out} -o {zip} >/dev/null",
+        bin = assert_cmd::cargo::cargo_bin("earpatch").display(),
+        ear = s(&ear),
+        fix = s(&fix),
+        out = s(&out),
+        zip = s(&zip),
+    );
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .status()?;
+    assert!(status.success());
+    use std::os::unix::fs::PermissionsExt as _;
+    for file in [&out, &zip] {
+        let mode = std::fs::metadata(file)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}", file.display());
+    }
+    Ok(())
+}
+
+#[test]
+fn swapped_arguments_are_refused_with_a_hint() -> TestResult {
+    let (dir, ear, fix) = sample_dir()?;
+    let before = tree(dir.path());
+    refused(&["apply", s(&fix), s(&ear)], "did you swap APP and UPDATE");
+    refused(&["plan", s(&fix), s(&ear)], "did you swap APP and UPDATE");
+    assert_eq!(tree(dir.path()), before);
+    Ok(())
+}
+
+#[test]
+fn missing_applications_and_state_folders_create_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("nosuch.ear");
+    refused(&["history", s(&missing)], "cannot open");
+    refused(&["recover", s(&missing)], "cannot open");
+    refused(&["rollback", s(&missing)], "cannot open");
+    assert!(
+        tree(dir.path()).len() == 1,
+        "only the folder itself: {:?}",
+        tree(dir.path())
+    );
+    // --state-dir never creates its parents.
+    let (dir, ear, fix) = sample_dir()?;
+    let nested = dir.path().join("no").join("such").join("state");
+    refused(
+        &["apply", s(&ear), s(&fix), "--state-dir", s(&nested)],
+        "cannot create the state folder",
+    );
+    assert!(!dir.path().join("no").exists());
+    assert_eq!(std::fs::read(&ear)?, sample::shop_ear());
+    Ok(())
+}
+
+#[test]
+fn the_state_folder_may_not_be_inside_the_application() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let app = dir.path().join("app");
+    write_expanded(&sample::shop_ear(), &app, &sample::SHOP_MODULES)?;
+    let before = tree(&app);
+    let inside = app.join("state");
+    let fix = root().join("testdata/shop-fix.zip");
+    refused(
+        &["apply", s(&app), s(&fix), "--state-dir", s(&inside)],
+        "the state folder is inside the application",
+    );
+    assert_eq!(tree(&app), before);
+    Ok(())
+}
+
+#[test]
+fn hints_carry_the_state_dir() -> TestResult {
+    let (dir, ear, fix) = sample_dir()?;
+    let state = dir.path().join("state");
+    let (code, out, err) = run(&["apply", s(&ear), s(&fix), "--state-dir", s(&state)]);
+    assert_eq!(code, 0, "{err}");
+    let hint = format!(
+        "undo with: earpatch rollback {} --state-dir {}",
+        s(&ear),
+        s(&state)
+    );
+    assert!(out.contains(&hint), "{out}");
+    Ok(())
+}
+
+/// An expanded sample whose apply was interrupted: a journal in `state`.
+fn interrupted(state: Option<&Path>) -> Result<(tempfile::TempDir, PathBuf, PathBuf), Error> {
+    let dir = tempfile::tempdir()?;
+    let app = dir.path().join("app");
+    write_expanded(&sample::shop_ear(), &app, &sample::SHOP_MODULES)?;
+    let state = state.map_or_else(|| dir.path().join("app.earpatch"), |s| dir.path().join(s));
+    let journal = state.join("journal");
+    std::fs::create_dir_all(&journal)?;
+    std::fs::write(
+        journal.join("journal.json"),
+        r#"{"state":"staging","ops":[]}"#,
+    )?;
+    Ok((dir, app, state))
+}
+
+#[test]
+fn dry_runs_and_reading_commands_never_recover_and_honour_state_dir() -> TestResult {
+    let fix = root().join("testdata/shop-fix.zip");
+    let (dir, app, state) = interrupted(Some(Path::new("elsewhere")))?;
+    let before = tree(dir.path());
+    let flag = ["--state-dir", s(&state)];
+    for args in [
+        vec!["inspect", s(&app)],
+        vec!["plan", s(&app), s(&fix)],
+        vec!["impact", s(&app), s(&fix)],
+        vec!["apply", s(&app), s(&fix), "--dry-run"],
+        vec!["rollback", s(&app), "--dry-run"],
+    ] {
+        let mut args = args.clone();
+        args.extend(flag);
+        let err = refused(&args, "was interrupted");
+        assert!(
+            err.contains(&format!(
+                "earpatch recover {} --state-dir {}",
+                s(&app),
+                s(&state)
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        tree(dir.path()),
+        before,
+        "no lock, no recovery, nothing written"
+    );
+    Ok(())
+}
+
+#[test]
+fn special_files_are_refused_before_they_are_read() -> TestResult {
+    let (dir, ear, _fix) = sample_dir()?;
+    let fifo = dir.path().join("fix.zip.fifo");
+    mkfifo(&fifo)?;
+    let fix_fifo = dir.path().join("pipe.zip");
+    mkfifo(&fix_fifo)?;
+    // Each would wait forever on a FIFO nobody writes.
+    refused(
+        &["plan", s(&ear), s(&fix_fifo)],
+        "must be a regular file, and this is a FIFO",
+    );
+    refused(
+        &[
+            "plan",
+            s(&ear),
+            "testdata/shop-fix.zip",
+            "--deployment-xml",
+            s(&fifo),
+        ],
+        "must be a regular file, and this is a FIFO",
+    );
+    refused(&["inspect", s(&fifo)], "it is a FIFO");
+    refused(
+        &[
+            "plan",
+            s(&ear),
+            "testdata/shop-fix.zip",
+            "--deployment-xml",
+            "/dev/zero",
+        ],
+        "a character device",
+    );
+    Ok(())
+}
+
+#[test]
+fn no_digest_cannot_be_used_for_an_apply_in_place() -> TestResult {
+    let (_dir, ear, fix) = sample_dir()?;
+    refused(&["apply", s(&ear), s(&fix), "--no-digest"], "--no-digest");
+    assert_eq!(std::fs::read(&ear)?, sample::shop_ear());
+    Ok(())
+}
+
+#[test]
+fn an_update_for_another_application_is_warned_about() -> TestResult {
+    let (dir, ear, _fix) = sample_dir()?;
+    let other = dir.path().join("pbw-fix.zip");
+    std::fs::write(
+        &other,
+        ear_fixtures::zip_of(&[("pbw-web.war/index.jsp", b"<html/>")]),
+    )?;
+    let (code, out, err) = run(&["plan", s(&ear), s(&other), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    let codes: Vec<&str> = v["warnings"]
+        .as_array()
+        .map(|w| w.iter().filter_map(|w| w["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(codes.contains(&"not-a-module"), "{out}");
+    refused(&["plan", s(&ear), s(&other), "--strict"], "--strict");
+    Ok(())
+}
+
+#[test]
+fn tampered_records_are_refused_and_nothing_outside_changes() -> TestResult {
+    let (dir, ear, fix) = sample_dir()?;
+    let (code, _, err) = run(&["apply", s(&ear), s(&fix)]);
+    assert_eq!(code, 0, "{err}");
+    let history = dir.path().join("app.ear.earpatch").join("history");
+    let record_dir = std::fs::read_dir(&history)?
+        .next()
+        .ok_or("no record")??
+        .path();
+    let record_path = record_dir.join("record.json");
+    let original = std::fs::read_to_string(&record_path)?;
+    let mut record: serde_json::Value = serde_json::from_str(&original)?;
+    let outside = dir.path().join("outside");
+    // An id that climbs out of the history, left `applying` so recovery acts on it.
+    record["id"] = "../../outside".into();
+    record["status"] = "applying".into();
+    std::fs::write(&record_path, serde_json::to_vec(&record)?)?;
+    let err = refused(
+        &["recover", s(&ear)],
+        "is not of the form YYYYMMDD_HHMMSS_<name>",
+    );
+    assert!(err.contains(s(&record_path)), "names the record: {err}");
+    assert!(!outside.exists());
+    // An undo bundle elsewhere.
+    let mut record: serde_json::Value = serde_json::from_str(&original)?;
+    record["undo"] = "../../../evil.zip".into();
+    std::fs::write(&record_path, serde_json::to_vec(&record)?)?;
+    refused(&["rollback", s(&ear)], "is not undo.zip or previous.ear");
+    let before = std::fs::read(&ear)?;
+    std::fs::write(&record_path, &original)?;
+    assert_eq!(std::fs::read(&ear)?, before);
+    Ok(())
+}
+
+#[test]
+fn recovery_removes_orphan_undo_folders() -> TestResult {
+    let (dir, ear, _fix) = sample_dir()?;
+    // What a kill -9 between saving the undo bundle and writing the record leaves.
+    let orphan = dir
+        .path()
+        .join("app.ear.earpatch/history/20261130_020000_fix");
+    std::fs::create_dir_all(&orphan)?;
+    std::fs::write(orphan.join("undo.zip"), b"PK")?;
+    let (code, out, err) = run(&["recover", s(&ear)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!orphan.exists(), "{out}");
+    let events = std::fs::read_to_string(dir.path().join("app.ear.earpatch/events.jsonl"))?;
+    assert!(events.contains("\"detail\":\"discarded\""), "{events}");
+    assert!(
+        !events.contains("Discarded"),
+        "no Rust debug names: {events}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_forced_rollback_over_drift_does_not_claim_the_original_is_back() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let app = dir.path().join("app");
+    write_expanded(&sample::shop_ear(), &app, &sample::SHOP_MODULES)?;
+    let fix = root().join("testdata/shop-fix.zip");
+    let (code, _, err) = run(&["apply", s(&app), s(&fix)]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(app.join("hot-deployed.txt"), "changed on the node")?;
+    let (code, out, err) = run(&["rollback", s(&app), "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("over changes made outside earpatch"), "{out}");
+    assert!(!out.contains("is as it was before"), "{out}");
+    Ok(())
+}
