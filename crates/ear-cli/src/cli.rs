@@ -25,6 +25,30 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Bounds on what an input may make earpatch do.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Bounds on inputs: every archive is checked from its central directory
+/// before anything is inflated. The defaults fit real applications; raise
+/// one only for an input you trust.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Refuse an archive entry whose declared inflated size is more than N
+    /// times its compressed size (entries of 1 MiB or less are exempt).
+    #[arg(long, global = true, value_name = "N", default_value_t = 1_000)]
+    pub max_ratio: u64,
+    /// Refuse an archive whose entries declare more than BYTES in all.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 64 << 30)]
+    pub max_inflated: u64,
+    /// Refuse an archive of more than N entries.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1_000_000)]
+    pub max_entries: u64,
+    /// Refuse a descriptor, delete list or deployment.xml larger than BYTES.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_text: u64,
 }
 
 /// The subcommands.

@@ -11,12 +11,13 @@
 use std::path::{Path, PathBuf};
 
 use ear_core::{
-    ApplyOptions, ClassLoaderPolicy, Digest, Effect, PlanOptions, RollbackOptions, Settings, Update,
+    ApplyOptions, ClassLoaderPolicy, Digest, Effect, Limits, PlanOptions, RollbackOptions,
+    Settings, Update,
 };
 
 use crate::cli::{
-    ApplyArgs, Command, DiffArgs, FailOn, Format, ImpactArgs, PlanArgs, Policy, ReportArgs,
-    RollbackArgs, SettingsArgs, StateArgs, UpdateArgs,
+    ApplyArgs, Command, DiffArgs, FailOn, Format, ImpactArgs, LimitArgs, PlanArgs, Policy,
+    ReportArgs, RollbackArgs, SettingsArgs, StateArgs, UpdateArgs,
 };
 use crate::exit::Failure;
 
@@ -43,6 +44,8 @@ pub enum Resolved {
         app: PathBuf,
         /// `--state-dir`: where to look for an interrupted apply.
         state_dir: Option<PathBuf>,
+        /// The bounds on inputs.
+        limits: Limits,
     },
     /// `plan APP UPDATE`.
     Plan(PlanSettings),
@@ -95,6 +98,7 @@ impl Resolved {
             Command::Inspect(a) => Resolved::Inspect {
                 app: a.app,
                 state_dir: a.state_dir,
+                limits: Limits::default(),
             },
             Command::Plan(a) => Resolved::Plan(PlanSettings::new(
                 a.update,
@@ -112,6 +116,37 @@ impl Resolved {
             Command::Rollback(a) => rollback(a),
             Command::Recover(a) => Resolved::Recover(State::new(a.state)),
         })
+    }
+}
+
+/// The bounds the `--max-*` flags set.
+pub fn limits(args: &LimitArgs) -> Limits {
+    Limits::default()
+        .max_ratio(args.max_ratio)
+        .max_inflated(args.max_inflated)
+        .max_entries(args.max_entries)
+        .max_text(args.max_text)
+}
+
+impl Resolved {
+    /// Every archive and text the command opens is read under `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        match &mut self {
+            Resolved::Inspect { limits: l, .. } => *l = limits,
+            Resolved::Plan(plan) | Resolved::Impact { plan, .. } => {
+                plan.options.limits = limits;
+                plan.update.limits = limits;
+            }
+            Resolved::Apply { update, options } => {
+                options.plan.limits = limits;
+                update.limits = limits;
+            }
+            Resolved::Diff { options, .. } => options.limits = limits,
+            Resolved::Rollback { options, .. } => options.plan.limits = limits,
+            Resolved::History(_) | Resolved::Recover(_) => {}
+        }
+        self
     }
 }
 
@@ -278,6 +313,8 @@ impl Threshold {
 pub struct UpdateSource {
     /// The application.
     pub app: PathBuf,
+    /// The bounds the update is read under.
+    pub limits: Limits,
     path: PathBuf,
     kind: Kind,
     context_root: Option<String>,
@@ -309,6 +346,7 @@ impl UpdateSource {
             Kind::Inferred
         };
         UpdateSource {
+            limits: Limits::default(),
             app: args.app,
             path: args.update,
             kind,
@@ -334,10 +372,10 @@ impl UpdateSource {
             });
         }
         let update = match &self.kind {
-            Kind::Full => Update::full(&self.path)?,
-            Kind::Module(uri) => Update::module(&self.path, uri)?,
-            Kind::File(path) => Update::file(&self.path, path)?,
-            Kind::Inferred => Update::infer(&self.path)?,
+            Kind::Full => Update::full_with(&self.path, &self.limits)?,
+            Kind::Module(uri) => Update::module(&self.path, uri)?.with_limits(&self.limits),
+            Kind::File(path) => Update::file(&self.path, path)?.with_limits(&self.limits),
+            Kind::Inferred => Update::infer_with(&self.path, &self.limits)?,
         };
         Ok(match &self.context_root {
             Some(root) => update.context_root(root.clone()),

@@ -6,6 +6,7 @@
 
 #![allow(clippy::missing_panics_doc)]
 
+pub mod hostile;
 pub mod random;
 pub mod sample;
 

@@ -12,8 +12,8 @@ use super::{Done, Failure, Output};
 pub fn run(old: &Path, new: &Path, output: &Path, options: &PlanOptions) -> Result<Done, Failure> {
     ear_core::ensure_not_interrupted(old, None)?;
     ear_core::ensure_not_interrupted(new, None)?;
-    let old = Application::open(old)?;
-    let new = Application::open(new)?;
+    let old = Application::open_with(old, &options.limits)?;
+    let new = Application::open_with(new, &options.limits)?;
     let report = ear_core::diff(&old, &new, output, options)?;
     Done::success(Output::Diff(report))
 }

@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
-use ear_core::Application;
+use ear_core::{Application, Limits};
 
 use super::{Done, Failure, Output};
 
-pub fn run(app: &Path, state_dir: Option<&Path>) -> Result<Done, Failure> {
+pub fn run(app: &Path, state_dir: Option<&Path>, limits: &Limits) -> Result<Done, Failure> {
     ear_core::ensure_not_interrupted(app, state_dir)?;
-    let app = Application::open(app)?;
+    let app = Application::open_with(app, limits)?;
     let inventory = app.inventory()?;
     Done::success(Output::Inspect { app, inventory })
 }

@@ -32,13 +32,22 @@ pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
         Err(usage) => return Printer::usage(&usage),
     };
     let printer = Printer::new(settings::format(&cli.command));
-    printer.finish(Resolved::resolve(cli.command).and_then(execute))
+    let limits = settings::limits(&cli.limits);
+    printer.finish(
+        Resolved::resolve(cli.command)
+            .map(|r| r.with_limits(limits))
+            .and_then(execute),
+    )
 }
 
 /// Runs one resolved command.
 fn execute(command: Resolved) -> Result<Done, Failure> {
     match command {
-        Resolved::Inspect { app, state_dir } => inspect::run(&app, state_dir.as_deref()),
+        Resolved::Inspect {
+            app,
+            state_dir,
+            limits,
+        } => inspect::run(&app, state_dir.as_deref(), &limits),
         Resolved::Plan(s) => plan::run(&s),
         Resolved::Impact { plan, fail_on } => impact::run(&plan, fail_on),
         Resolved::Apply { update, options } => apply::run(&update, &options),

@@ -21,7 +21,7 @@ pub fn run(settings: &PlanSettings) -> Result<Done, Failure> {
 /// update, and plans.
 pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
     ear_core::ensure_not_interrupted(&settings.update.app, settings.state_dir.as_deref())?;
-    let app = Application::open(&settings.update.app)?;
+    let app = Application::open_with(&settings.update.app, &settings.options.limits)?;
     let update = settings.update.open()?;
     Plan::new(&app, &update, &settings.options)
 }
