@@ -7,12 +7,6 @@ use ear_fixtures::{hostile, sample};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-fn sample_app(dir: &std::path::Path) -> Result<Application, Box<dyn std::error::Error>> {
-    let ear = dir.join("app.ear");
-    std::fs::write(&ear, sample::shop_ear())?;
-    Ok(Application::open(&ear)?)
-}
-
 #[test]
 fn a_deflated_bomb_in_an_update_is_refused_by_its_ratio() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -36,7 +30,8 @@ fn a_deflated_bomb_in_an_update_is_refused_by_its_ratio() -> TestResult {
 #[test]
 fn an_entry_that_inflates_past_its_declared_size_fails_when_read() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let app = sample_app(dir.path())?;
+    let ear = dir.path().join("app.ear");
+    std::fs::write(&ear, sample::shop_ear())?;
     // 64 MiB of zeros that claim to be 100 bytes: passes the ratio test, so
     // the reader must stop at the declared size.
     let lying = hostile::lie_about_sizes(
@@ -46,16 +41,39 @@ fn an_entry_that_inflates_past_its_declared_size_fails_when_read() -> TestResult
     let fix = dir.path().join("lying.zip");
     std::fs::write(&fix, lying)?;
     let update = Update::partial(&fix)?;
-    let err = Plan::new(&app, &update, &PlanOptions::default().digest(false))
-        .err()
-        .ok_or("a lying entry was read whole")?;
+    // Planning compares sizes first: 100 bytes differ from the deployed JSP,
+    // so nothing is read.
+    let plan = Plan::new(
+        &Application::open(&ear)?,
+        &update,
+        &PlanOptions::default().digest(false),
+    )?;
+    assert!(
+        plan.effective_changes()
+            .any(|c| c.path.as_str() == "storefront.war/index.jsp")
+    );
+    // Writing reads it, and stops at the declared size.
+    let out = dir.path().join("out.ear");
+    let err = ear_core::apply(
+        &ear,
+        &update,
+        &ear_core::ApplyOptions::default().output(&out),
+    )
+    .err()
+    .ok_or("a lying entry was written")?;
     let text = format!(
         "{err}: {}",
         std::error::Error::source(&err)
             .map(ToString::to_string)
             .unwrap_or_default()
     );
-    assert!(text.contains("storefront.war/index.jsp"), "{text}");
+    assert!(
+        text.contains("lying.zip!storefront.war/index.jsp"),
+        "{text}"
+    );
+    assert!(text.contains("larger than its declared"), "{text}");
+    assert!(!out.exists(), "nothing half-written");
+    assert_eq!(std::fs::read(&ear)?, sample::shop_ear());
     Ok(())
 }
 

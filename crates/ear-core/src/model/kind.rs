@@ -126,12 +126,6 @@ impl JarNature {
         )
     }
 
-    /// Probes a jar held in memory; `None` when it is not a zip.
-    pub(crate) fn of_bytes(bytes: &[u8]) -> Option<JarNature> {
-        let mut zip = ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
-        Some(JarNature::of_zip(&mut zip))
-    }
-
     /// The module kind it makes a jar, if any.
     pub(crate) fn module_kind(self) -> Option<ModuleKind> {
         match self {

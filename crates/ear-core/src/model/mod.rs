@@ -21,7 +21,7 @@ use serde::Serialize;
 pub use descriptor::{DESCRIPTOR_PATH, DeclaredModule, Descriptor, LibraryDirectory};
 pub use inventory::{Digest, FileInfo, Inventory, ScopeInventory};
 pub use kind::{MODULE_EXTENSIONS, ModuleKind, is_module_extension};
-pub(crate) use scope::ScopeReader;
+pub(crate) use scope::{Files, ScopeReader};
 
 use crate::error::Result;
 use crate::limits::Limits;
@@ -420,6 +420,44 @@ impl Application {
     #[must_use]
     pub fn linked_component(&self, path: &EntryPath) -> Option<String> {
         self.source.link_in(path)
+    }
+
+    /// Runs `f` over a reader of the file at `full` (a module URI: the module
+    /// archive's raw bytes); `None` when there is no such file.
+    ///
+    /// # Errors
+    /// The file or its module archive cannot be read, or `f` fails.
+    pub fn with_file_reader<T>(
+        &self,
+        full: &EntryPath,
+        f: impl FnOnce(&mut dyn std::io::Read) -> Result<T>,
+    ) -> Result<Option<T>> {
+        match self.locate(full) {
+            None => match self.module_data.get(full) {
+                Some(ModuleData::Nested(raw)) => self.source.with_reader(raw, f).map(Some),
+                _ => Ok(None),
+            },
+            Some((scope, rel)) => self.open_scope(&scope)?.with_file(&rel, f),
+        }
+    }
+
+    /// The size of the file at `full`, from the listing (nothing is read
+    /// but a nested module's directory).
+    #[must_use]
+    pub fn file_size(&self, full: &EntryPath) -> Option<u64> {
+        match self.locate(full) {
+            None => match self.module_data.get(full) {
+                Some(ModuleData::Nested(raw)) => Some(raw.size),
+                _ => None,
+            },
+            Some((scope, rel)) => {
+                let files = self.open_scope(&scope).ok()?.files();
+                files
+                    .binary_search_by(|(p, _)| p.cmp(&rel))
+                    .ok()
+                    .map(|i| files[i].1)
+            }
+        }
     }
 
     /// The nested archive of a module stored as an archive file, opened.

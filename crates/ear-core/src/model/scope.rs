@@ -69,6 +69,28 @@ impl ScopeReader<'_> {
         Ok(out)
     }
 
+    /// Runs `f` once over a reader of `rel`; `None` when absent.
+    pub fn with_file<T>(
+        &self,
+        rel: &EntryPath,
+        f: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.with_reader(rel, &mut |r| {
+            if let Some(f) = f.take() {
+                out = Some(f(r)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// SHA-256 and size of `rel`, streamed; `None` when absent.
+    pub fn sha256(&self, rel: &EntryPath) -> Result<Option<[u8; 32]>> {
+        self.with_file(rel, |r| super::inventory::sha256_of(r, rel.as_str()))
+    }
+
     /// Runs `f` over a reader of `rel`; does nothing when absent.
     pub fn with_reader(
         &self,
@@ -98,6 +120,70 @@ impl ScopeReader<'_> {
                     .by_index(index)
                     .map_err(|e| Error::zip(format!("{location}!{rel}"), e))?;
                 f(&mut entry)
+            }
+        }
+    }
+}
+
+/// Reads files of an application by full path, opening each scope once (a
+/// nested module is not reopened, nor a scope listed again, per file).
+pub(crate) struct Files<'a> {
+    app: &'a Application,
+    scopes:
+        std::cell::RefCell<std::collections::BTreeMap<super::Scope, std::rc::Rc<ScopeReader<'a>>>>,
+}
+
+impl<'a> Files<'a> {
+    /// Reads the files of `app`.
+    pub(crate) fn new(app: &'a Application) -> Self {
+        Files {
+            app,
+            scopes: std::cell::RefCell::default(),
+        }
+    }
+
+    /// The application read.
+    pub(crate) fn app(&self) -> &'a Application {
+        self.app
+    }
+
+    fn scope(&self, scope: &super::Scope) -> Result<std::rc::Rc<ScopeReader<'a>>> {
+        if let Some(reader) = self.scopes.borrow().get(scope) {
+            return Ok(reader.clone());
+        }
+        let reader = std::rc::Rc::new(self.app.open_scope(scope)?);
+        self.scopes
+            .borrow_mut()
+            .insert(scope.clone(), reader.clone());
+        Ok(reader)
+    }
+
+    /// Runs `f` over a reader of the file at `full` (a module URI: the
+    /// module archive's bytes); `None` when there is no such file.
+    pub(crate) fn with_file<T>(
+        &self,
+        full: &EntryPath,
+        f: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<Option<T>> {
+        match self.app.locate(full) {
+            None => self.app.with_file_reader(full, f),
+            Some((scope, rel)) => self.scope(&scope)?.with_file(&rel, f),
+        }
+    }
+
+    /// The size of the file at `full`, from the listing.
+    pub(crate) fn size(&self, full: &EntryPath) -> Option<u64> {
+        match self.app.locate(full) {
+            None => self.app.file_size(full),
+            Some((scope, rel)) => {
+                let reader = self.scope(&scope).ok()?;
+                match &*reader {
+                    ScopeReader::Outer { files, .. } => files
+                        .binary_search_by(|f| f.path.cmp(&rel))
+                        .ok()
+                        .map(|i| files[i].size),
+                    ScopeReader::Nested { entries, .. } => entries.get(&rel).map(|&(_, s)| s),
+                }
             }
         }
     }

@@ -212,7 +212,7 @@ fn apply_to_output(
     let set = ChangeSet::build(&app, update, &plan)?;
     check_space(&app, &set, 0, options, out)?;
     let after = match &inventory {
-        Some(inv) => Some(predict_digest(&app, inv, &set)?),
+        Some(inv) => Some(predict_digest(inv, &set)?),
         None => None,
     };
     write_application(&app, &set, out, None)?;
@@ -395,7 +395,7 @@ pub(super) fn apply_locked(
         })
         .sum();
     check_space(&app, &set, backups, options, &output)?;
-    let digest_after = predict_digest(&app, &inventory, &set)?;
+    let digest_after = predict_digest(&inventory, &set)?;
 
     let now = UtcTime::now();
     let records = state.records()?;

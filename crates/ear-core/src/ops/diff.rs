@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::fs::{AtomicFile, check_output};
 use crate::impact::Effect;
-use crate::model::{Application, Scope, Storage};
+use crate::model::{Application, Files, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Plan, PlanOptions};
 use crate::update::{DELETE_LIST_PATH, Update, escape_path};
-use crate::write::zipout::{Stamp, ZipOut, delete_list, module_as_archive};
+use crate::write::zipout::{Stamp, ZipOut, copy_module_archive, delete_list};
 
 /// What [`diff`] wrote and what applying it to the old version does.
 #[derive(Debug, Clone)]
@@ -30,9 +30,9 @@ pub struct DiffReport {
 }
 
 /// One file of a scope, with its hash.
-type Files = BTreeMap<EntryPath, [u8; 32]>;
+type Hashes = BTreeMap<EntryPath, [u8; 32]>;
 
-fn scope_files(inv: &crate::model::Inventory, scope: &Scope) -> Files {
+fn scope_files(inv: &crate::model::Inventory, scope: &Scope) -> Hashes {
     inv.scope(scope)
         .map(|s| s.files.iter().map(|f| (f.path.clone(), f.sha256)).collect())
         .unwrap_or_default()
@@ -84,7 +84,8 @@ pub fn diff(
             ),
         });
     }
-    let mut entries: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    // Entry name → what it holds; the bytes stream from NEW when written.
+    let mut entries: BTreeMap<String, Shipped> = BTreeMap::new();
     let mut delete_lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut scopes = vec![Scope::Application];
     scopes.extend(
@@ -111,10 +112,7 @@ pub fn diff(
                         .into(),
                 });
             }
-            let bytes = new
-                .read(&full)?
-                .ok_or_else(|| Error::refused(full.to_string(), "the file vanished"))?;
-            entries.insert(full.to_string(), bytes);
+            entries.insert(full.to_string(), Shipped::File(full));
         }
         for rel in before.keys().filter(|r| !after.contains_key(*r)) {
             delete_lists
@@ -124,11 +122,11 @@ pub fn diff(
         }
     }
     for uri in new_modules.difference(&old_modules) {
-        entries.insert(uri.to_string(), module_as_archive(new, uri)?);
+        entries.insert(uri.to_string(), Shipped::Module(uri.clone()));
     }
     // Written under a temporary name and planned from there: a refused
     // plan leaves nothing behind, and OUT appears only complete.
-    let tmp = write_zip(out, &entries, &delete_lists)?;
+    let tmp = write_zip(new, out, entries.clone(), &delete_lists)?;
     let deletions = delete_lists.values().map(Vec::len).sum();
     let update = Update::partial(tmp.path())?;
     let mut plan = Plan::new(old, &update, &options.digest(false))?;
@@ -150,24 +148,49 @@ pub fn diff(
     })
 }
 
+/// What one entry of the update holds.
+#[derive(Debug, Clone)]
+enum Shipped {
+    /// A file of NEW, by full path.
+    File(EntryPath),
+    /// A module of NEW, whole.
+    Module(EntryPath),
+    /// A delete list's text.
+    Text(Vec<u8>),
+}
+
 fn write_zip(
+    new: &Application,
     out: &Path,
-    entries: &BTreeMap<String, Vec<u8>>,
+    mut all: BTreeMap<String, Shipped>,
     delete_lists: &BTreeMap<String, Vec<String>>,
 ) -> Result<AtomicFile> {
-    let mut all: BTreeMap<String, Vec<u8>> = entries.clone();
     for (scope, lines) in delete_lists {
         let (name, text) = delete_list(
             scope,
             "files of this scope that the new version no longer has",
             lines,
         );
-        all.insert(name, text);
+        all.insert(name, Shipped::Text(text));
     }
     let tmp = AtomicFile::beside(out)?;
     let mut zip = ZipOut::to_file(tmp.handle()?, out, Stamp::Fixed);
-    for (name, bytes) in &all {
-        zip.add(name, bytes)?;
+    let files = Files::new(new);
+    for (name, shipped) in &all {
+        match shipped {
+            Shipped::Text(text) => zip.add(name, text)?,
+            Shipped::File(full) => zip.add_with(name, files.size(full), |w, location| {
+                files
+                    .with_file(full, |r| {
+                        std::io::copy(r, w).map_err(|e| Error::io("cannot write", location, e))
+                    })?
+                    .ok_or_else(|| Error::refused(full.to_string(), "the file vanished"))?;
+                Ok(())
+            })?,
+            Shipped::Module(uri) => zip.add_with(name, files.size(uri), |w, location| {
+                copy_module_archive(&files, uri, w, location)
+            })?,
+        }
     }
     zip.finish_synced()?;
     Ok(tmp)

@@ -8,6 +8,7 @@ use super::planner::{Entry, ModuleAfter, Planner};
 use super::{ModuleChange, Op, Origin};
 use crate::error::{Error, Result};
 use crate::impact::{FileOp, classify_file, classify_module};
+use crate::model::inventory::sha256_of;
 use crate::model::kind::JarNature;
 use crate::model::{ModuleKind, Scope, WarningCode};
 use crate::path::EntryPath;
@@ -24,22 +25,27 @@ impl Planner<'_> {
             Origin::SourceFile => self.source_name(),
             _ => self.entry_location(uri),
         };
-        let bytes = self.read_origin(&entry.origin)?;
-        let (mut new_zip, new_entries) =
-            crate::source::open_in_memory(&bytes, &location, self.update.limits()).map_err(
-                |e| match e {
-                    Error::Zip { source, .. } => Error::refused(
-                        &location,
-                        format!("not a valid {} module archive ({source})", module.kind),
-                    ),
-                    other => other,
-                },
-            )?;
+        // The module archive is read where it lies (the update file) or
+        // from a spilled copy of its zip entry: never whole in memory.
+        let not_a_module = |e: Error| match e {
+            Error::Zip { source, .. } => Error::refused(
+                &location,
+                format!("not a valid {} module archive ({source})", module.kind),
+            ),
+            other => other,
+        };
+        let mut new_zip = entry
+            .origin
+            .open_zip(self.update, &location)
+            .map_err(not_a_module)?;
+        let (new_entries, _) =
+            crate::source::index_entries(&new_zip, &location, self.update.limits())
+                .map_err(not_a_module)?;
         if module.kind == ModuleKind::Ejb || module.kind == ModuleKind::Client {
-            let nature = JarNature::of_bytes(&bytes);
+            let nature = JarNature::of_zip(&mut new_zip);
             let contradicts = match module.kind {
-                ModuleKind::Ejb => nature == Some(JarNature::Client),
-                _ => nature == Some(JarNature::Ejb),
+                ModuleKind::Ejb => nature == JarNature::Client,
+                _ => nature == JarNature::Ejb,
             };
             if contradicts && module.existed {
                 return Err(Error::refused(
@@ -66,15 +72,12 @@ impl Planner<'_> {
                     None => counts.0 += 1,
                     Some(&old_size) if old_size != size => counts.1 += 1,
                     Some(_) => {
-                        let old = reader.read(path)?.unwrap_or_default();
-                        let mut new = Vec::new();
-                        let mut file = new_zip
-                            .by_index(index)
-                            .map_err(|e| Error::zip(format!("{location}!{path}"), e))?;
-                        std::io::Read::read_to_end(&mut file, &mut new).map_err(|e| {
-                            Error::io("cannot read", format!("{location}!{path}"), e)
-                        })?;
-                        if old == new {
+                        // Same size: compare by hashes, streamed.
+                        let old = reader.sha256(path)?;
+                        let at = format!("{location}!{path}");
+                        let mut file = new_zip.by_index(index).map_err(|e| Error::zip(&at, e))?;
+                        let new = sha256_of(&mut file, &at)?;
+                        if old == Some(new) {
                             counts.3 += 1;
                         } else {
                             counts.1 += 1;
@@ -135,12 +138,9 @@ impl Planner<'_> {
             Scope::Application => None,
             Scope::Module(uri) => after.get(uri).map(|m| m.kind),
         };
-        let existing: BTreeSet<EntryPath> = self
-            .reader(scope)?
-            .files()
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect();
+        let existing_sizes: BTreeMap<EntryPath, u64> =
+            self.reader(scope)?.files().into_iter().collect();
+        let existing: BTreeSet<&EntryPath> = existing_sizes.keys().collect();
         let lib = self.app.library_directory().clone();
         for (rel, entry) in files {
             let full = scope.full_path(rel);
@@ -158,8 +158,8 @@ impl Planner<'_> {
                     ),
                 ));
             }
-            let old = self.reader(scope)?.read(rel)?;
-            let op = match old {
+            let old_size = existing_sizes.get(rel).copied();
+            let op = match old_size {
                 None => {
                     if existing
                         .range(rel.clone()..)
@@ -175,9 +175,14 @@ impl Planner<'_> {
                     }
                     Op::Add
                 }
-                Some(old) => {
-                    let new = self.read_origin(&entry.origin)?;
-                    if old == new {
+                // Different sizes differ; equal sizes are compared by
+                // hashes, streamed from both sides.
+                Some(size) if entry.origin.size(self.update).is_some_and(|n| n != size) => {
+                    Op::Replace
+                }
+                Some(_) => {
+                    let old = self.reader(scope)?.sha256(rel)?;
+                    if old == Some(entry.origin.sha256(self.update)?) {
                         Op::Unchanged
                     } else {
                         Op::Replace

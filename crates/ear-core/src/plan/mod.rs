@@ -15,13 +15,18 @@ mod full;
 mod modules_after;
 pub(crate) mod planner;
 
+use std::fs::File;
+use std::io::{BufReader, Read};
+
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::impact::{Effect, Escalation, Impact, Rule, Settings};
 use crate::limits::Limits;
+use crate::model::inventory::sha256_of;
 use crate::model::{Application, Digest, Form, ModuleKind, Scope, Warning};
 use crate::path::EntryPath;
+use crate::source::{DynZip, ReadSeek, seekable};
 use crate::update::{Payload, Update, UpdateKind};
 use planner::Planner;
 
@@ -67,20 +72,78 @@ pub(crate) enum Origin {
 }
 
 impl Origin {
-    /// Reads the new bytes of a change from its update.
-    pub(crate) fn read(&self, update: &Update) -> Result<Vec<u8>> {
-        let source = update.source().display().to_string();
+    /// Runs `f` over a reader of the new bytes of a change (streamed from
+    /// the update: nothing is held whole in memory).
+    pub(crate) fn with_reader<T>(
+        &self,
+        update: &Update,
+        f: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<T> {
+        let source = update.source();
         match (self, &update.payload) {
-            (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.read(path, update.source()),
-            (Origin::SourceFile, _) => update.read_source(),
-            (Origin::NewApplication(path), Payload::Full(new_app)) => new_app
-                .read(path)?
-                .ok_or_else(|| Error::refused(format!("{source}!{path}"), "the file vanished")),
+            (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.with_entry(path, source, f),
+            (Origin::SourceFile, _) => {
+                let file = File::open(source).map_err(|e| Error::io("cannot read", source, e))?;
+                f(&mut BufReader::new(file))
+            }
+            (Origin::NewApplication(path), Payload::Full(new_app)) => {
+                new_app.with_file_reader(path, f)?.ok_or_else(|| {
+                    Error::refused(format!("{}!{path}", source.display()), "the file vanished")
+                })
+            }
             _ => Err(Error::refused(
-                source,
+                source.display().to_string(),
                 "internal error: no bytes for this change",
             )),
         }
+    }
+
+    /// Reads the new bytes whole: only for small texts (descriptors, delete
+    /// lists), whose size is checked first.
+    pub(crate) fn read(&self, update: &Update) -> Result<Vec<u8>> {
+        let location = update.source().display().to_string();
+        self.with_reader(update, |r| {
+            let mut bytes = Vec::new();
+            r.read_to_end(&mut bytes)
+                .map_err(|e| Error::io("cannot read", &location, e))?;
+            Ok(bytes)
+        })
+    }
+
+    /// SHA-256 of the new bytes, streamed.
+    pub(crate) fn sha256(&self, update: &Update) -> Result<[u8; 32]> {
+        let location = update.source().display().to_string();
+        self.with_reader(update, |r| sha256_of(r, &location))
+    }
+
+    /// The size of the new bytes, as declared (zip entries) or on disk.
+    pub(crate) fn size(&self, update: &Update) -> Option<u64> {
+        match (self, &update.payload) {
+            (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.size(path),
+            (Origin::SourceFile, _) => std::fs::metadata(update.source()).ok().map(|m| m.len()),
+            (Origin::NewApplication(path), Payload::Full(new_app)) => new_app.file_size(path),
+            _ => None,
+        }
+    }
+
+    /// Opens the new bytes as a zip (a module archive): the update file
+    /// itself, or a copy of a zip entry, spilled to disk when large.
+    pub(crate) fn open_zip(&self, update: &Update, location: &str) -> Result<DynZip> {
+        let reader: Box<dyn ReadSeek> = match self {
+            Origin::SourceFile => {
+                let path = update.source();
+                Box::new(BufReader::new(
+                    File::open(path).map_err(|e| Error::io("cannot read", path, e))?,
+                ))
+            }
+            _ => seekable(self.size(update).unwrap_or(u64::MAX), location, |out| {
+                self.with_reader(update, |r| {
+                    std::io::copy(r, out).map_err(|e| Error::io("cannot read", location, e))?;
+                    Ok(())
+                })
+            })?,
+        };
+        zip::ZipArchive::new(reader).map_err(|e| Error::zip(location, e))
     }
 }
 

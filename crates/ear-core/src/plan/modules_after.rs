@@ -79,7 +79,14 @@ impl Planner<'_> {
                     continue;
                 }
                 let found = by_convention(&entry.path, &lib, || {
-                    Ok(JarNature::of_bytes(&self.read_origin(&entry.origin)?))
+                    match entry
+                        .origin
+                        .open_zip(self.update, &self.entry_location(&entry.path))
+                    {
+                        Ok(mut zip) => Ok(Some(JarNature::of_zip(&mut zip))),
+                        Err(Error::Zip { .. }) => Ok(None),
+                        Err(other) => Err(other),
+                    }
                 })?;
                 let refuse_uri = |message: String| {
                     Err(Error::refused(

@@ -310,24 +310,37 @@ impl Source {
             Locator::Disk(disk) => Box::new(BufReader::new(
                 File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?,
             )),
-            Locator::Zip(_) if file.size <= SPILL_THRESHOLD => {
-                Box::new(Cursor::new(self.read(file)?))
-            }
-            Locator::Zip(_) => {
-                let mut spill = tempfile::tempfile()
-                    .map_err(|e| Error::io("cannot create a temporary file for", &location, e))?;
+            Locator::Zip(_) => seekable(file.size, &location, |out| {
                 self.with_reader(file, |r| {
-                    io::copy(r, &mut spill).map_err(|e| Error::io("cannot read", &location, e))?;
+                    io::copy(r, out).map_err(|e| Error::io("cannot read", &location, e))?;
                     Ok(())
-                })?;
-                spill
-                    .seek(SeekFrom::Start(0))
-                    .map_err(|e| Error::io("cannot read", &location, e))?;
-                Box::new(BufReader::new(spill))
-            }
+                })
+            })?,
         };
         ZipArchive::new(reader).map_err(|e| Error::zip(location, e))
     }
+}
+
+/// A seekable copy of `size` bytes that `fill` writes: in memory up to
+/// [`SPILL_THRESHOLD`], in a temporary file beyond, so that opening an
+/// archive held in another archive never holds more than that in memory.
+pub(crate) fn seekable(
+    size: u64,
+    location: &str,
+    fill: impl FnOnce(&mut dyn io::Write) -> Result<()>,
+) -> Result<Box<dyn ReadSeek>> {
+    if size <= SPILL_THRESHOLD {
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        fill(&mut bytes)?;
+        return Ok(Box::new(Cursor::new(bytes)));
+    }
+    let mut spill = tempfile::tempfile()
+        .map_err(|e| Error::io("cannot create a temporary file for", location, e))?;
+    fill(&mut spill)?;
+    spill
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io("cannot read", location, e))?;
+    Ok(Box::new(BufReader::new(spill)))
 }
 
 /// Indexes the file entries of a zip by checked path. The second value names
@@ -424,18 +437,6 @@ pub(crate) fn index_entries<R: Read + Seek>(
         duplicates.push(container.to_owned());
     }
     Ok((entries, duplicates))
-}
-
-/// Opens a zip held in memory (a module archive shipped by an update) and
-/// indexes its file entries.
-pub(crate) fn open_in_memory<'a>(
-    bytes: &'a [u8],
-    location: &str,
-    limits: &Limits,
-) -> Result<(ZipArchive<Cursor<&'a [u8]>>, EntryIndex)> {
-    let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::zip(location, e))?;
-    let (entries, _) = index_entries(&zip, location, limits)?;
-    Ok((zip, entries))
 }
 
 fn walk_dir(

@@ -10,12 +10,12 @@ use std::fs::File;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::model::{Application, DESCRIPTOR_PATH, Scope};
+use crate::model::{Application, DESCRIPTOR_PATH, Files, Scope};
 use crate::path::EntryPath;
 use crate::plan::{Op, Plan};
 use crate::update::{UpdateKind, escape_path};
 use crate::write::ChangeSet;
-use crate::write::zipout::{Stamp, ZipOut, delete_list, export_ear, module_as_archive};
+use crate::write::zipout::{Stamp, ZipOut, copy_module_archive, delete_list, export_ear};
 
 /// Writes the undo bundle into `dir`; returns its file name.
 pub(crate) fn write_undo(
@@ -69,17 +69,25 @@ pub(crate) fn write_undo(
     if edits_descriptor {
         restored.push(&descriptor);
     }
+    let files = Files::new(app);
     for path in restored {
-        let old = match app.module(path) {
-            Some(_) => module_as_archive(app, path)?,
-            None => app.read(path)?.ok_or_else(|| {
-                Error::refused(
-                    path.to_string(),
-                    "cannot save the old bytes: the file vanished",
-                )
-            })?,
-        };
-        zip.add(path.as_str(), &old)?;
+        // The old bytes stream from the application into the bundle.
+        zip.add_with(path.as_str(), files.size(path), |w, location| {
+            if app.module(path).is_some() {
+                return copy_module_archive(&files, path, w, location);
+            }
+            files
+                .with_file(path, |r| {
+                    std::io::copy(r, w).map_err(|e| Error::io("cannot write", location, e))
+                })?
+                .ok_or_else(|| {
+                    Error::refused(
+                        path.to_string(),
+                        "cannot save the old bytes: the file vanished",
+                    )
+                })?;
+            Ok(())
+        })?;
     }
     for (scope, lines) in delete_lists {
         let (name, text) = delete_list(

@@ -284,34 +284,32 @@ impl Update {
     pub fn source(&self) -> &Path {
         &self.source
     }
-
-    /// Reads the update file's bytes (module and file updates).
-    pub(crate) fn read_source(&self) -> Result<Vec<u8>> {
-        std::fs::read(&self.source).map_err(|e| Error::io("cannot read", &self.source, e))
-    }
 }
 
 impl PartialZip {
-    /// Reads one entry.
-    pub(crate) fn read(&self, path: &EntryPath, source: &Path) -> Result<Vec<u8>> {
-        let Some(&(index, size)) = self.entries.get(path) else {
-            return Err(Error::refused(
-                format!("{}!{path}", source.display()),
-                "no such entry",
-            ));
+    /// Runs `f` over a reader of one entry (inflating as it is read; the
+    /// reader fails past the entry's declared size).
+    pub(crate) fn with_entry<T>(
+        &self,
+        path: &EntryPath,
+        source: &Path,
+        f: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<T> {
+        let location = || format!("{}!{path}", source.display());
+        let Some(&(index, _)) = self.entries.get(path) else {
+            return Err(Error::refused(location(), "no such entry"));
         };
         let mut zip = self
             .zip
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut entry = zip
-            .by_index(index)
-            .map_err(|e| Error::zip(format!("{}!{path}", source.display()), e))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(size.min(1 << 24)).unwrap_or(0));
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("cannot read", format!("{}!{path}", source.display()), e))?;
-        Ok(bytes)
+        let mut entry = zip.by_index(index).map_err(|e| Error::zip(location(), e))?;
+        f(&mut entry)
+    }
+
+    /// The declared inflated size of one entry.
+    pub(crate) fn size(&self, path: &EntryPath) -> Option<u64> {
+        self.entries.get(path).map(|&(_, size)| size)
     }
 }
 

@@ -12,7 +12,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use super::zipout::finish_file;
-use super::{Action, ChangeSet, rebuilt_modules};
+use super::{Action, ChangeSet, New, rebuilt_modules};
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
 use crate::fs::{AtomicFile, fail_point};
@@ -26,13 +26,15 @@ const MODULE_LEVEL: i64 = 1;
 const FILE_LEVEL: i64 = 6;
 
 /// New content for one outer entry.
-enum Content {
-    Bytes(Vec<u8>),
+enum Content<'a> {
+    /// Streamed from the update (or an edited descriptor).
+    New(&'a New),
+    /// A rebuilt module, in a temporary file.
     File(File),
 }
 
-struct Write1 {
-    content: Content,
+struct Write1<'a> {
+    content: Content<'a>,
     /// Compression of the entry it replaces, if any.
     method: Option<CompressionMethod>,
     level: i64,
@@ -57,17 +59,17 @@ fn options(
 fn write_entry<W: Write + Seek>(
     writer: &mut ZipWriter<W>,
     name: &str,
-    content: &mut Content,
+    content: &mut Content<'_>,
     opts: SimpleFileOptions,
-    location: &str,
+    (set, location): (&ChangeSet<'_>, &str),
 ) -> Result<()> {
     writer
         .start_file(name, opts)
         .map_err(|e| Error::zip(location, e))?;
     match content {
-        Content::Bytes(b) => writer
-            .write_all(b)
-            .map_err(|e| Error::io("cannot write", location, e))?,
+        Content::New(new) => {
+            set.copy_to(new, writer, location)?;
+        }
         Content::File(f) => {
             f.seek(SeekFrom::Start(0))
                 .map_err(|e| Error::io("cannot read", location, e))?;
@@ -78,9 +80,9 @@ fn write_entry<W: Write + Seek>(
     Ok(())
 }
 
-fn content_len(content: &mut Content) -> u64 {
+fn content_len(content: &mut Content<'_>, set: &ChangeSet<'_>) -> u64 {
     match content {
-        Content::Bytes(b) => b.len() as u64,
+        Content::New(new) => set.size_of(new),
         Content::File(f) => f.metadata().map_or(0, |m| m.len()),
     }
 }
@@ -90,10 +92,10 @@ fn content_len(content: &mut Content) -> u64 {
 /// Entries under a prefix of `drop_prefixes` are dropped.
 fn rewrite<R: Read + Seek, W: Write + Seek>(
     source: &mut ZipArchive<R>,
-    mut changes: BTreeMap<String, Option<Write1>>,
+    mut changes: BTreeMap<String, Option<Write1<'_>>>,
     drop_prefixes: &[String],
     writer: &mut ZipWriter<W>,
-    location: &str,
+    (set, location): (&ChangeSet<'_>, &str),
 ) -> Result<()> {
     for index in 0..source.len() {
         let entry = source
@@ -112,7 +114,7 @@ fn rewrite<R: Read + Seek, W: Write + Seek>(
                 let method = entry.compression();
                 let mode = entry.unix_mode();
                 drop(entry);
-                let size = content_len(&mut w.content);
+                let size = content_len(&mut w.content, set);
                 let method = if method == CompressionMethod::Stored {
                     method
                 } else {
@@ -123,7 +125,7 @@ fn rewrite<R: Read + Seek, W: Write + Seek>(
                     &name,
                     &mut w.content,
                     options(method, w.level, size, mode),
-                    location,
+                    (set, location),
                 )?;
             }
             None => writer
@@ -133,14 +135,14 @@ fn rewrite<R: Read + Seek, W: Write + Seek>(
     }
     for (name, w) in changes {
         let Some(mut w) = w else { continue };
-        let size = content_len(&mut w.content);
+        let size = content_len(&mut w.content, set);
         let method = w.method.unwrap_or(CompressionMethod::Deflated);
         write_entry(
             writer,
             &name,
             &mut w.content,
             options(method, w.level, size, None),
-            location,
+            (set, location),
         )?;
     }
     let comment: Box<[u8]> = source.comment().into();
@@ -152,15 +154,15 @@ fn rewrite<R: Read + Seek, W: Write + Seek>(
     Ok(())
 }
 
-fn file_changes(
-    actions: &BTreeMap<EntryPath, Action>,
+fn file_changes<'a>(
+    actions: &'a BTreeMap<EntryPath, Action>,
     prefix: &str,
-) -> BTreeMap<String, Option<Write1>> {
+) -> BTreeMap<String, Option<Write1<'a>>> {
     actions
         .iter()
         .map(|(rel, action)| {
-            let w = action.as_ref().map(|b| Write1 {
-                content: Content::Bytes(b.clone()),
+            let w = action.as_ref().map(|new| Write1 {
+                content: Content::New(new),
                 method: None,
                 level: FILE_LEVEL,
             });
@@ -174,6 +176,7 @@ pub(crate) fn rebuild_module(
     app: &Application,
     uri: &EntryPath,
     actions: &BTreeMap<EntryPath, Action>,
+    set: &ChangeSet<'_>,
 ) -> Result<File> {
     let (mut source, location) = app.module_archive(uri)?.ok_or_else(|| {
         Error::refused(uri.to_string(), "internal error: module is not an archive")
@@ -186,30 +189,29 @@ pub(crate) fn rebuild_module(
         file_changes(actions, ""),
         &[],
         &mut writer,
-        &location,
+        (set, &location),
     )?;
     finish_file(writer, &location)
 }
 
 /// Builds a new module archive from files (a module a full update creates).
-pub(crate) fn build_module(files: &BTreeMap<EntryPath, Action>, location: &str) -> Result<File> {
+pub(crate) fn build_module(
+    files: &BTreeMap<EntryPath, Action>,
+    location: &str,
+    set: &ChangeSet<'_>,
+) -> Result<File> {
     let out = tempfile::tempfile()
         .map_err(|e| Error::io("cannot create a temporary file for", location, e))?;
     let mut writer = ZipWriter::new(BufWriter::new(out));
-    for (rel, bytes) in files {
-        let Some(bytes) = bytes else { continue };
-        let mut content = Content::Bytes(bytes.clone());
+    for (rel, new) in files {
+        let Some(new) = new else { continue };
+        let size = set.size_of(new);
         write_entry(
             &mut writer,
             rel.as_str(),
-            &mut content,
-            options(
-                CompressionMethod::Deflated,
-                FILE_LEVEL,
-                bytes.len() as u64,
-                None,
-            ),
-            location,
+            &mut Content::New(new),
+            options(CompressionMethod::Deflated, FILE_LEVEL, size, None),
+            (set, location),
         )?;
     }
     finish_file(writer, location)
@@ -225,7 +227,7 @@ pub(crate) fn rebuild_all(app: &Application, set: &ChangeSet) -> Result<BTreeMap
                 .iter()
                 .map(|uri| {
                     let actions = &set.module_files[uri];
-                    s.spawn(move || (uri.clone(), rebuild_module(app, uri, actions)))
+                    s.spawn(move || (uri.clone(), rebuild_module(app, uri, actions, set)))
                 })
                 .collect();
             handles.into_iter().filter_map(|h| h.join().ok()).collect()
@@ -259,7 +261,9 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
                 continue;
             }
             // A module that a full update creates.
-            Some(Storage::Missing) | None => build_module(actions, &format!("{location}!{uri}"))?,
+            Some(Storage::Missing) | None => {
+                build_module(actions, &format!("{location}!{uri}"), set)?
+            }
         };
         changes.insert(
             uri.to_string(),
@@ -277,8 +281,8 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
         {
             drop_prefixes.push(format!("{uri}/"));
         }
-        let w = action.as_ref().map(|b| Write1 {
-            content: Content::Bytes(b.clone()),
+        let w = action.as_ref().map(|new| Write1 {
+            content: Content::New(new),
             method: None,
             level: MODULE_LEVEL,
         });
@@ -291,7 +295,13 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
     let mut source =
         ZipArchive::new(BufReader::new(source_file)).map_err(|e| Error::zip(&location, e))?;
     let mut writer = ZipWriter::new(BufWriter::with_capacity(1 << 20, tmp.handle()?));
-    rewrite(&mut source, changes, &drop_prefixes, &mut writer, &location)?;
+    rewrite(
+        &mut source,
+        changes,
+        &drop_prefixes,
+        &mut writer,
+        (set, &location),
+    )?;
     finish_file(writer, &tmp.path().display().to_string())?;
     tmp.commit_with(|| fail_point("archive-before-rename"))?;
     fail_point("archive-after-rename");

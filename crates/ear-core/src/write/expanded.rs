@@ -20,13 +20,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::archive::rebuild_module;
-use super::{Action, ChangeSet};
+use super::{Action, ChangeSet, New};
 use crate::error::{Error, Result};
 use crate::fs::{
     Confined, ensure_parent, fail_point, linked_component, parent_dir, sync_dir, temp_prefix,
     write_json_atomic,
 };
-use crate::limits::Limits;
+use crate::model::inventory::sha256_of;
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
 
@@ -57,29 +57,34 @@ struct Journal {
 }
 
 /// New content of one file on disk.
-enum Staged {
-    Bytes(Vec<u8>),
+enum Staged<'a> {
+    /// Streamed from the update (or an edited descriptor).
+    New(&'a New),
+    /// Already in a temporary file (a rebuilt module, a file of an unpacked one).
     File(File),
 }
 
 /// The file operations a change set makes on an expanded application.
-fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Option<Staged>>> {
-    let mut ops: BTreeMap<String, Option<Staged>> = BTreeMap::new();
-    let bytes = |a: &Action| a.as_ref().map(|b| Staged::Bytes(b.clone()));
+fn disk_ops<'a>(
+    app: &Application,
+    set: &'a ChangeSet<'_>,
+) -> Result<BTreeMap<String, Option<Staged<'a>>>> {
+    let mut ops: BTreeMap<String, Option<Staged<'a>>> = BTreeMap::new();
+    let staged = |a: &'a Action| a.as_ref().map(Staged::New);
     for (path, action) in &set.app {
-        ops.insert(path.to_string(), bytes(action));
+        ops.insert(path.to_string(), staged(action));
     }
     for (uri, actions) in &set.module_files {
         match app.module(uri).map(|m| m.storage) {
             Some(Storage::Archive) => {
                 ops.insert(
                     uri.to_string(),
-                    Some(Staged::File(rebuild_module(app, uri, actions)?)),
+                    Some(Staged::File(rebuild_module(app, uri, actions, set)?)),
                 );
             }
             _ => {
                 for (rel, action) in actions {
-                    ops.insert(format!("{uri}/{rel}"), bytes(action));
+                    ops.insert(format!("{uri}/{rel}"), staged(action));
                 }
             }
         }
@@ -104,31 +109,21 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
                 ops.insert(uri.to_string(), None);
             }
             (Some(archive), Some(Storage::Archive)) => {
-                ops.insert(uri.to_string(), Some(Staged::Bytes(archive.clone())));
+                ops.insert(uri.to_string(), Some(Staged::New(archive)));
             }
             // Installed applications hold modules unpacked: a new or replaced
             // directory module is written as its files.
             (Some(archive), _) => {
-                let files = unpack(
-                    archive,
-                    &format!("{}!{uri}", app.path().display()),
-                    app.limits(),
-                )?;
+                let location = format!("{}!{uri}", set.update_source().display());
+                let files = unpack(app, uri, set, archive, &location)?;
                 for rel in old_files {
                     if !files.contains_key(&rel) {
                         ops.insert(format!("{uri}/{rel}"), None);
                     }
                 }
-                for (rel, content) in files {
-                    let full = format!("{uri}/{rel}");
-                    let old =
-                        app.read(&EntryPath::new(&full).map_err(|p| Error::UnsafePath {
-                            container: uri.to_string(),
-                            entry: full.clone(),
-                            problem: p,
-                        })?)?;
-                    if old.as_deref() != Some(content.as_slice()) {
-                        ops.insert(full, Some(Staged::Bytes(content)));
+                for (rel, file) in files {
+                    if let Some(file) = file {
+                        ops.insert(format!("{uri}/{rel}"), Some(Staged::File(file)));
                     }
                 }
             }
@@ -137,47 +132,67 @@ fn disk_ops(app: &Application, set: &ChangeSet) -> Result<BTreeMap<String, Optio
     Ok(ops)
 }
 
-/// The files of a module archive.
-fn unpack(archive: &[u8], location: &str, limits: &Limits) -> Result<BTreeMap<EntryPath, Vec<u8>>> {
-    let (mut zip, entries) = crate::source::open_in_memory(archive, location, limits)?;
+/// The files of a module archive that differ from the deployed module
+/// `uri`, each copied to a temporary file (`None`: the same bytes).
+fn unpack(
+    app: &Application,
+    uri: &EntryPath,
+    set: &ChangeSet<'_>,
+    archive: &New,
+    location: &str,
+) -> Result<BTreeMap<EntryPath, Option<File>>> {
+    let mut zip = set.open_zip(archive, location)?;
+    let (entries, _) = crate::source::index_entries(&zip, location, app.limits())?;
     let mut out = BTreeMap::new();
     for (path, (index, _)) in entries {
-        let mut entry = zip
-            .by_index(index)
-            .map_err(|e| Error::zip(format!("{location}!{path}"), e))?;
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("cannot read", format!("{location}!{path}"), e))?;
-        out.insert(path, bytes);
+        let at = format!("{location}!{path}");
+        let mut entry = zip.by_index(index).map_err(|e| Error::zip(&at, e))?;
+        let mut copy = tempfile::tempfile()
+            .map_err(|e| Error::io("cannot create a temporary file for", &at, e))?;
+        let new = copy_hashing(&mut entry, &mut copy, &at)?;
+        let old = app.with_file_reader(&uri.join(&path), |r| sha256_of(r, &at))?;
+        out.insert(path, (old != Some(new)).then_some(copy));
     }
     Ok(out)
+}
+
+/// Copies `from` into `to`, returning the SHA-256 of what was copied.
+fn copy_hashing(from: &mut dyn Read, to: &mut dyn Write, location: &str) -> Result<[u8; 32]> {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = from
+            .read(&mut buf)
+            .map_err(|e| Error::io("cannot read", location, e))?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..n]);
+        to.write_all(&buf[..n])
+            .map_err(|e| Error::io("cannot write", location, e))?;
+    }
 }
 
 fn write_journal(dir: &Path, journal: &Journal) -> Result<()> {
     write_json_atomic(&dir.join(JOURNAL), journal)
 }
 
-fn stage(path: &Path, content: Staged) -> Result<()> {
+fn stage(path: &Path, content: Staged<'_>, set: &ChangeSet<'_>) -> Result<()> {
+    let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+    let location = path.display().to_string();
     match content {
-        Staged::Bytes(b) => {
-            let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
-            f.write_all(&b)
-                .map_err(|e| Error::io("cannot write", path, e))?;
-            f.sync_all()
-                .map_err(|e| Error::io("cannot sync", path, e))?;
+        Staged::New(new) => {
+            set.copy_to(new, &mut f, &location)?;
         }
         Staged::File(mut src) => {
             use std::io::Seek;
             src.seek(std::io::SeekFrom::Start(0))
                 .map_err(|e| Error::io("cannot read", path, e))?;
-            let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
             std::io::copy(&mut src, &mut f).map_err(|e| Error::io("cannot write", path, e))?;
-            f.sync_all()
-                .map_err(|e| Error::io("cannot sync", path, e))?;
         }
     }
-    Ok(())
+    f.sync_all().map_err(|e| Error::io("cannot sync", path, e))
 }
 
 /// Applies `set` to the expanded application in place, through `journal_dir`
@@ -219,7 +234,7 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
         let write = content.is_some();
         if let Some(content) = content {
             let staged = new_dir.join(i.to_string());
-            stage(&staged, content)?;
+            stage(&staged, content, set)?;
             if let Some(mode) = root.permissions(&target).filter(|_| had_old) {
                 let _ = std::fs::set_permissions(&staged, mode);
             }
@@ -370,7 +385,7 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
         match content {
             Some(content) => {
                 ensure_parent(&disk)?;
-                stage(&disk, content)?;
+                stage(&disk, content, set)?;
             }
             None => {
                 let _ = std::fs::remove_file(&disk);

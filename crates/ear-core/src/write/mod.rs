@@ -14,52 +14,91 @@ pub(crate) mod expanded;
 pub(crate) mod zipout;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
 use crate::fs::{parent_dir, sync_dir, temp_prefix};
+use crate::model::ScopeReader;
 use crate::model::inventory::{full_path_bytes, hash_path, sha256_of};
 use crate::model::{Application, DESCRIPTOR_PATH, Digest, Form, Inventory, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Op, Origin, Plan};
+use crate::source::{DynZip, ReadSeek};
 use crate::update::{Payload, Update};
 
-/// New content for one path: bytes, or deletion.
-pub(crate) type Action = Option<Vec<u8>>;
+/// New content for one path, read when it is written: nothing holds a
+/// whole file, module or change set in memory.
+#[derive(Debug, Clone)]
+pub(crate) enum New {
+    /// Streamed from the update.
+    Update(Origin),
+    /// Made here: an edited descriptor (a small text).
+    Bytes(Vec<u8>),
+}
 
-/// What to write, per scope, with the bytes loaded.
-#[derive(Debug, Default)]
-pub(crate) struct ChangeSet {
+/// New content for one path, or its deletion (`None`).
+pub(crate) type Action = Option<New>;
+
+/// What to write, per scope, and where each new content is read from.
+pub(crate) struct ChangeSet<'u> {
+    update: &'u Update,
     /// Application-scope files by full path.
     pub app: BTreeMap<EntryPath, Action>,
     /// Files inside existing or new modules: URI → path in module → action.
     pub module_files: BTreeMap<EntryPath, BTreeMap<EntryPath, Action>>,
-    /// Whole modules: URI → new archive bytes, or `None` to remove the module.
+    /// Whole modules: URI → the new archive, or `None` to remove the module.
     pub whole: BTreeMap<EntryPath, Action>,
+    /// Readers of the new application's scopes (full updates), each opened
+    /// once: a nested module is never reopened per file.
+    new_scopes: BTreeMap<Scope, ScopeReader<'u>>,
 }
 
-impl ChangeSet {
-    /// Loads the bytes of every change of `plan`.
-    pub fn build(app: &Application, update: &Update, plan: &Plan) -> Result<ChangeSet> {
-        let mut set = ChangeSet::default();
+impl std::fmt::Debug for ChangeSet<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeSet")
+            .field("app", &self.app)
+            .field("module_files", &self.module_files)
+            .field("whole", &self.whole)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'u> ChangeSet<'u> {
+    /// Where every change of `plan` reads its new content from.
+    pub fn build(app: &Application, update: &'u Update, plan: &Plan) -> Result<ChangeSet<'u>> {
+        let mut set = ChangeSet {
+            update,
+            app: BTreeMap::new(),
+            module_files: BTreeMap::new(),
+            whole: BTreeMap::new(),
+            new_scopes: BTreeMap::new(),
+        };
         let new_app = match &update.payload {
             Payload::Full(new_app) => Some(new_app.as_ref()),
             _ => None,
         };
         for change in plan.effective_changes() {
-            let bytes = match (&change.origin, change.op) {
+            let action = match (&change.origin, change.op) {
                 (_, Op::Delete) | (Origin::None, _) => None,
-                (origin, _) => Some(origin.read(update)?),
+                (origin, _) => Some(New::Update(origin.clone())),
             };
+            if let (Some(new_app), Origin::NewApplication(path)) = (new_app, &change.origin)
+                && let Some((scope, _)) = new_app.locate(path)
+                && !set.new_scopes.contains_key(&scope)
+            {
+                set.new_scopes
+                    .insert(scope.clone(), new_app.open_scope(&scope)?);
+            }
             if change.module.is_some() {
-                set.whole.insert(change.path.clone(), bytes);
+                set.whole.insert(change.path.clone(), action);
                 continue;
             }
             match &change.scope {
                 Scope::Application => {
-                    set.app.insert(change.path.clone(), bytes);
+                    set.app.insert(change.path.clone(), action);
                 }
                 Scope::Module(uri) => {
                     let rel = change.path.strip_dir(uri).ok_or_else(|| {
@@ -71,7 +110,7 @@ impl ChangeSet {
                     set.module_files
                         .entry(uri.clone())
                         .or_default()
-                        .insert(rel, bytes);
+                        .insert(rel, action);
                 }
             }
         }
@@ -88,6 +127,102 @@ impl ChangeSet {
         Ok(set)
     }
 
+    /// Where the update comes from (for messages).
+    pub(crate) fn update_source(&self) -> &Path {
+        self.update.source()
+    }
+
+    /// Runs `f` over a reader of `new`.
+    pub(crate) fn with_reader<T>(
+        &self,
+        new: &New,
+        f: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<T> {
+        match new {
+            New::Bytes(bytes) => f(&mut &bytes[..]),
+            New::Update(Origin::NewApplication(path)) => {
+                let cached = match &self.update.payload {
+                    Payload::Full(new_app) => new_app
+                        .locate(path)
+                        .and_then(|(scope, rel)| Some((self.new_scopes.get(&scope)?, rel))),
+                    _ => None,
+                };
+                match cached {
+                    Some((reader, rel)) => reader.with_file(&rel, f)?.ok_or_else(|| {
+                        Error::refused(
+                            format!("{}!{path}", self.update.source().display()),
+                            "the file vanished",
+                        )
+                    }),
+                    None => Origin::NewApplication(path.clone()).with_reader(self.update, f),
+                }
+            }
+            New::Update(origin) => origin.with_reader(self.update, f),
+        }
+    }
+
+    /// Copies `new` into `out`; returns the bytes copied.
+    pub(crate) fn copy_to(
+        &self,
+        new: &New,
+        out: &mut dyn std::io::Write,
+        location: &str,
+    ) -> Result<u64> {
+        let from = self.origin_of(new);
+        self.with_reader(new, |r| {
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut total = 0;
+            loop {
+                let n = r
+                    .read(&mut buf)
+                    .map_err(|e| Error::io("cannot read", &from, e))?;
+                if n == 0 {
+                    return Ok(total);
+                }
+                out.write_all(&buf[..n])
+                    .map_err(|e| Error::io("cannot write", location, e))?;
+                total += n as u64;
+            }
+        })
+    }
+
+    /// Where `new` is read from, for messages (`fix.zip!shop.war/x.jsp`).
+    fn origin_of(&self, new: &New) -> String {
+        let source = self.update.source().display();
+        match new {
+            New::Update(Origin::ZipEntry(path) | Origin::NewApplication(path)) => {
+                format!("{source}!{path}")
+            }
+            New::Update(_) => source.to_string(),
+            New::Bytes(_) => "the edited descriptor".to_owned(),
+        }
+    }
+
+    /// SHA-256 of `new`, streamed.
+    pub(crate) fn sha256(&self, new: &New, location: &str) -> Result<[u8; 32]> {
+        self.with_reader(new, |r| sha256_of(r, location))
+    }
+
+    /// The size of `new` (declared, or on disk), for the free-space check
+    /// and the zip64 decision; 0 when unknown.
+    pub(crate) fn size_of(&self, new: &New) -> u64 {
+        match new {
+            New::Bytes(bytes) => bytes.len() as u64,
+            New::Update(origin) => origin.size(self.update).unwrap_or(0),
+        }
+    }
+
+    /// Opens `new` (a module archive) as a zip, spilled to disk when large.
+    pub(crate) fn open_zip(&self, new: &New, location: &str) -> Result<DynZip> {
+        match new {
+            New::Update(origin) => origin.open_zip(self.update, location),
+            New::Bytes(bytes) => {
+                let reader: Box<dyn ReadSeek> = Box::new(std::io::Cursor::new(bytes.clone()));
+                zip::ZipArchive::new(reader).map_err(|e| Error::zip(location, e))
+            }
+        }
+    }
+
     /// Registers modules that a module update adds in `META-INF/application.xml`.
     fn register_modules(&mut self, app: &Application, plan: &Plan) -> Result<()> {
         let descriptor = EntryPath::new(DESCRIPTOR_PATH).unwrap_or_else(|_| unreachable!());
@@ -96,7 +231,8 @@ impl ChangeSet {
                 continue;
             };
             let current = match self.app.get(&descriptor) {
-                Some(Some(bytes)) => bytes.clone(),
+                Some(Some(New::Bytes(bytes))) => bytes.clone(),
+                Some(Some(New::Update(origin))) => origin.read(self.update)?,
                 _ => app.read(&descriptor)?.ok_or_else(|| {
                     Error::refused(
                         DESCRIPTOR_PATH,
@@ -112,14 +248,15 @@ impl ChangeSet {
                 m.kind,
                 m.context_root.as_deref(),
             )?;
-            self.app.insert(descriptor.clone(), Some(edited));
+            self.app
+                .insert(descriptor.clone(), Some(New::Bytes(edited)));
         }
         Ok(())
     }
 
     /// Bytes that will be written, for the free-space check.
     pub fn bytes_written(&self) -> u64 {
-        let len = |a: &Action| a.as_ref().map_or(0, |b| b.len() as u64);
+        let len = |a: &Action| a.as_ref().map_or(0, |new| self.size_of(new));
         self.app.values().map(len).sum::<u64>()
             + self
                 .module_files
@@ -182,31 +319,34 @@ pub(crate) fn rebuilt_modules(app: &Application, set: &ChangeSet) -> BTreeSet<En
 }
 
 /// The digest the application will have once `set` is written.
-pub(crate) fn predict_digest(
-    app: &Application,
-    before: &Inventory,
-    set: &ChangeSet,
-) -> Result<Digest> {
+pub(crate) fn predict_digest(before: &Inventory, set: &ChangeSet) -> Result<Digest> {
     // What changes, by full path (small); everything else streams from `before`.
     let mut changed: BTreeMap<EntryPath, Option<[u8; 32]>> = BTreeMap::new();
-    let hash = |b: &[u8]| -> Result<[u8; 32]> { sha256_of(&mut &b[..], "memory") };
+    let location = |path: &EntryPath| format!("{}!{path}", set.update.source().display());
+    let hash = |path: &EntryPath, action: &Action| -> Result<Option<[u8; 32]>> {
+        action
+            .as_ref()
+            .map(|new| set.sha256(new, &location(path)))
+            .transpose()
+    };
     for (path, action) in &set.app {
-        changed.insert(path.clone(), action.as_deref().map(hash).transpose()?);
+        changed.insert(path.clone(), hash(path, action)?);
     }
     for (uri, actions) in &set.module_files {
         for (rel, action) in actions {
-            changed.insert(uri.join(rel), action.as_deref().map(hash).transpose()?);
+            let full = uri.join(rel);
+            changed.insert(full.clone(), hash(&full, action)?);
         }
     }
     let replaced_modules: Vec<&EntryPath> = set.whole.keys().collect();
     for (uri, action) in &set.whole {
         if let Some(archive) = action {
-            let location = format!("{}!{uri}", app.path().display());
-            let (mut zip, entries) =
-                crate::source::open_in_memory(archive, &location, app.limits())?;
+            let at = location(uri);
+            let mut zip = set.open_zip(archive, &at)?;
+            let (entries, _) = crate::source::index_entries(&zip, &at, set.update.limits())?;
             for (rel, (index, _)) in entries {
-                let mut entry = zip.by_index(index).map_err(|e| Error::zip(&location, e))?;
-                changed.insert(uri.join(&rel), Some(sha256_of(&mut entry, &location)?));
+                let mut entry = zip.by_index(index).map_err(|e| Error::zip(&at, e))?;
+                changed.insert(uri.join(&rel), Some(sha256_of(&mut entry, &at)?));
             }
         }
     }

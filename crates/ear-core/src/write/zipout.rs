@@ -7,7 +7,7 @@
 //! existing archive (that is [`super::archive`], which raw-copies).
 
 use std::fs::File;
-use std::io::{BufWriter, Cursor, Seek, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::Path;
 
 use zip::ZipWriter;
@@ -15,7 +15,7 @@ use zip::write::SimpleFileOptions;
 
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
-use crate::model::{Application, Form, Scope, Storage};
+use crate::model::{Application, Files, Form, Scope, Storage};
 use crate::path::EntryPath;
 use crate::update::DELETE_LIST_PATH;
 
@@ -51,23 +51,6 @@ impl ZipOut<BufWriter<File>> {
     }
 }
 
-impl ZipOut<Cursor<Vec<u8>>> {
-    /// Writes into memory.
-    pub(crate) fn in_memory(location: String, stamp: Stamp) -> Self {
-        ZipOut::new(Cursor::new(Vec::new()), location, stamp)
-    }
-
-    /// Finishes the zip and returns its bytes.
-    pub(crate) fn into_bytes(self) -> Result<Vec<u8>> {
-        let location = self.location;
-        Ok(self
-            .writer
-            .finish()
-            .map_err(|e| Error::zip(&location, e))?
-            .into_inner())
-    }
-}
-
 impl<W: Write + Seek> ZipOut<W> {
     fn new(inner: W, location: String, stamp: Stamp) -> Self {
         let options = match stamp {
@@ -87,12 +70,25 @@ impl<W: Write + Seek> ZipOut<W> {
 
     /// Adds one entry.
     pub(crate) fn add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.add_with(name, Some(bytes.len() as u64), |w, location| {
+            w.write_all(bytes)
+                .map_err(|e| Error::io("cannot write", location, e))
+        })
+    }
+
+    /// Adds one entry whose bytes `fill` streams into the zip; `size` (when
+    /// known) decides whether the entry needs zip64 (unknown: it gets it).
+    pub(crate) fn add_with(
+        &mut self,
+        name: &str,
+        size: Option<u64>,
+        fill: impl FnOnce(&mut dyn Write, &str) -> Result<()>,
+    ) -> Result<()> {
+        let large = size.is_none_or(|n| n >= u64::from(u32::MAX));
         self.writer
-            .start_file(name, self.options)
+            .start_file(name, self.options.large_file(large))
             .map_err(|e| Error::zip(&self.location, e))?;
-        self.writer
-            .write_all(bytes)
-            .map_err(|e| Error::io("cannot write", &self.location, e))
+        fill(&mut self.writer, &self.location)
     }
 }
 
@@ -121,18 +117,38 @@ pub(crate) fn finish_file(writer: ZipWriter<BufWriter<File>>, location: &str) ->
         .map_err(|e| Error::io("cannot write", location, e.into_error()))
 }
 
-/// A module's content as an archive: its own bytes when stored as one, else
-/// a zip of its files (deterministic: sorted, fixed timestamps).
-pub(crate) fn module_as_archive(app: &Application, uri: &EntryPath) -> Result<Vec<u8>> {
-    if let Some(bytes) = app.read(uri)? {
-        return Ok(bytes);
+/// Streams a module's content as an archive into `out`: its own bytes when
+/// stored as one, else a zip of its files (deterministic: sorted, fixed
+/// timestamps) built in a temporary file. Never whole in memory.
+pub(crate) fn copy_module_archive(
+    files: &Files<'_>,
+    uri: &EntryPath,
+    out: &mut dyn Write,
+    location: &str,
+) -> Result<()> {
+    let copy = |r: &mut dyn std::io::Read, w: &mut dyn Write, at: &str| {
+        std::io::copy(r, w).map_err(|e| Error::io("cannot write", at, e))
+    };
+    if files.with_file(uri, |r| copy(r, out, location))?.is_some() {
+        return Ok(());
     }
-    let mut nested = ZipOut::in_memory(format!("{}!{uri}", app.path().display()), Stamp::Fixed);
-    for (rel, _) in app.scope_files(&Scope::Module(uri.clone()))? {
-        let bytes = app.read(&uri.join(&rel))?.unwrap_or_default();
-        nested.add(rel.as_str(), &bytes)?;
+    let app = files.app();
+    let at = format!("{}!{uri}", app.path().display());
+    let tmp = tempfile::tempfile()
+        .map_err(|e| Error::io("cannot create a temporary file for", &at, e))?;
+    let mut nested = ZipOut::new(BufWriter::new(tmp), at.clone(), Stamp::Fixed);
+    for (rel, size) in app.scope_files(&Scope::Module(uri.clone()))? {
+        let full = uri.join(&rel);
+        nested.add_with(rel.as_str(), Some(size), |w, location| {
+            files.with_file(&full, |r| copy(r, w, location))?;
+            Ok(())
+        })?;
     }
-    nested.into_bytes()
+    let mut file = finish_file(nested.writer, &at)?;
+    file.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| Error::io("cannot read", &at, e))?;
+    copy(&mut file, out, location)?;
+    Ok(())
 }
 
 /// Writes the whole application as an EAR at `out` (the previous application
@@ -150,15 +166,24 @@ pub(crate) fn export_ear(app: &Application, out: &Path) -> Result<()> {
     }
     let file = File::create(out).map_err(|e| Error::io("cannot create", out, e))?;
     let mut zip = ZipOut::to_file(file, out, Stamp::Now);
-    for (path, _) in app.application_files() {
-        let bytes = app.read(path)?.unwrap_or_default();
-        zip.add(path.as_str(), &bytes)?;
+    let files = Files::new(app);
+    for (path, size) in app.application_files() {
+        zip.add_with(path.as_str(), Some(size), |w, location| {
+            files.with_file(path, |r| {
+                std::io::copy(r, w).map_err(|e| Error::io("cannot write", location, e))
+            })?;
+            Ok(())
+        })?;
     }
     for module in app.modules() {
         if module.storage == Storage::Missing {
             continue;
         }
-        zip.add(module.uri.as_str(), &module_as_archive(app, &module.uri)?)?;
+        zip.add_with(
+            module.uri.as_str(),
+            files.size(&module.uri),
+            |w, location| copy_module_archive(&files, &module.uri, w, location),
+        )?;
     }
     zip.finish_synced()?;
     Ok(())
