@@ -771,6 +771,97 @@ fn sigkill_during_a_big_expanded_apply_is_recovered() -> TestResult {
     Ok(())
 }
 
+/// A tiny deterministic generator (xorshift64*), so that a failing moment
+/// can be replayed from the printed seed.
+struct Moments(u64);
+
+impl Moments {
+    fn next_below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound.max(1)
+    }
+}
+
+#[test]
+fn sigkill_at_100_random_moments_leaves_old_or_new_on_both_forms() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let update = dir.path().join("big-update.zip");
+    std::fs::write(&update, big_update())?;
+    let ear = big_ear();
+    let seed = 0x5eed_u64 ^ u64::from(std::process::id());
+    println!("seed {seed:#x}");
+    let mut moments = Moments(seed | 1);
+    for form in FORMS {
+        // The whole apply's duration on this form bounds the moments.
+        let make = |n: usize| -> Result<PathBuf, Error> {
+            let app = match form {
+                Form::Archive => {
+                    let app = dir.path().join(format!("{form:?}{n}.ear"));
+                    std::fs::write(&app, &ear)?;
+                    app
+                }
+                Form::Expanded => {
+                    let app = dir.path().join(format!("{form:?}{n}"));
+                    write_expanded(&ear, &app, &BIG_MODULES)?;
+                    app
+                }
+            };
+            Ok(app)
+        };
+        let reference = make(usize::MAX)?;
+        let old = digest(&reference)?;
+        let started = Instant::now();
+        ok(&["apply", s(&reference), s(&update)]);
+        let whole = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let new = digest(&reference)?;
+        let (mut saw_old, mut saw_new) = (0, 0);
+        for n in 0..100 {
+            let app = make(n)?;
+            let at = Duration::from_micros(moments.next_below(whole + whole / 4));
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_earpatch"))
+                .args(["apply", s(&app), s(&update)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            std::thread::sleep(at);
+            let _ = child.kill();
+            let status = child.wait()?;
+            // The next command settles whatever the kill left.
+            let (code, _, err) = run(&["recover", s(&app)]);
+            assert_eq!(code, 0, "{form:?} killed at {at:?}: recover: {err}");
+            let now = digest(&app)?;
+            assert!(
+                now == old || now == new,
+                "{form:?} killed at {at:?} ({status:?}): neither old nor new"
+            );
+            if status.success() {
+                assert_eq!(now, new, "{form:?}: the apply had finished");
+            }
+            if now == old {
+                saw_old += 1;
+            } else {
+                saw_new += 1;
+            }
+            assert!(!statuses(&records(&app)?).contains(&"applying"));
+            assert!(!state_dir(&app).join("journal").exists());
+            assert_eq!(
+                temporaries(parent(&app))?,
+                Vec::<String>::new(),
+                "{form:?} at {at:?}"
+            );
+            match form {
+                Form::Archive => std::fs::remove_file(&app)?,
+                Form::Expanded => std::fs::remove_dir_all(&app)?,
+            }
+            std::fs::remove_dir_all(state_dir(&app))?;
+        }
+        println!("{form:?}: whole apply {whole} µs; after 100 kills: {saw_old} old, {saw_new} new");
+    }
+    Ok(())
+}
+
 #[test]
 fn output_leaves_the_application_untouched() -> TestResult {
     for form in FORMS {
