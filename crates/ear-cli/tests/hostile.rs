@@ -399,3 +399,90 @@ fn a_forced_rollback_over_drift_does_not_claim_the_original_is_back() -> TestRes
     assert!(!out.contains("is as it was before"), "{out}");
     Ok(())
 }
+
+/// A 256 KiB tmpfs, unmounted when dropped; `None` (with a notice) where
+/// this test may not mount (not root, no CAP_SYS_ADMIN).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path) -> Option<SmallDisk> {
+        let point = dir.join("small");
+        std::fs::create_dir_all(&point).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+            .arg(&point)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("notice: cannot mount a small tmpfs here; the full-disk test is skipped");
+            return None;
+        }
+        Some(SmallDisk(point))
+    }
+
+    /// Fills the disk but for about `free` bytes.
+    fn fill_leaving(&self, free: u64) -> TestResult {
+        let filler = self.0.join("filler");
+        let _ = std::fs::remove_file(&filler);
+        let total = 256 * 1024u64;
+        std::fs::write(
+            &filler,
+            vec![0u8; usize::try_from(total - free).unwrap_or(0)],
+        )
+        .or_else(|e| {
+            if e.kind() == std::io::ErrorKind::StorageFull {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })?;
+        Ok(())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_an_error_line_and_nothing_half_written() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let Some(disk) = SmallDisk::mount(dir.path()) else {
+        return Ok(());
+    };
+    let ear = disk.0.join("app.ear");
+    std::fs::write(&ear, sample::shop_ear())?;
+    let fix = root().join("testdata/shop-fix.zip");
+    for free in [0, 8 << 10, 16 << 10, 32 << 10] {
+        disk.fill_leaving(free)?;
+        for args in [
+            vec!["apply", s(&ear), s(&fix)],
+            vec!["apply", s(&ear), s(&fix), "-o", s(&disk.0.join("out.ear"))],
+        ] {
+            let (code, out, err) = run(&args);
+            assert_eq!(code, 1, "{free} free: {args:?}\n{out}{err}");
+            assert!(err.starts_with("error: "), "{free} free: {err}");
+            assert_eq!(
+                err.lines().count(),
+                1,
+                "one line, nothing from the zip library: {err}"
+            );
+            assert_eq!(
+                std::fs::read(&ear)?,
+                sample::shop_ear(),
+                "{free} free: the application changed"
+            );
+            let left: Vec<String> = std::fs::read_dir(&disk.0)?
+                .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect::<Result<_, _>>()?;
+            assert!(
+                left.iter().all(|n| n == "app.ear" || n == "filler"),
+                "{free} free: left behind {left:?}"
+            );
+        }
+    }
+    Ok(())
+}

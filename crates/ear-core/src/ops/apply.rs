@@ -162,14 +162,12 @@ pub fn apply(app_path: &Path, update: &Update, options: &ApplyOptions) -> Result
         return apply_to_output(app_path, update, options, app_path);
     }
     let created = !state.path().exists();
-    let result = {
-        let _lock = state.lock(app_path)?;
-        settle(app_path, &state).and_then(|recovered| {
-            let mut report = apply_locked(app_path, update, options, &state, None)?;
-            report.recovered = recovered.filter(|r| *r != Recovery::Clean);
-            Ok(report)
-        })
-    };
+    let result = state.lock(app_path).and_then(|_lock| {
+        let recovered = settle(app_path, &state)?;
+        let mut report = apply_locked(app_path, update, options, &state, None)?;
+        report.recovered = recovered.filter(|r| *r != Recovery::Clean);
+        Ok(report)
+    });
     if result.is_err() && created && !state.history().exists() {
         // A refused first apply leaves no state folder behind.
         let _ = std::fs::remove_dir_all(state.path());
@@ -210,7 +208,7 @@ fn apply_to_output(
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
-    check_space(&app, &set, 0, options, out)?;
+    check_space(&app, &set, &plan, options, out, None)?;
     let after = match &inventory {
         Some(inv) => Some(predict_digest(inv, &set)?),
         None => None,
@@ -259,34 +257,91 @@ fn check_strict(plan: &Plan, options: &ApplyOptions) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an apply that would run out of space. Files take whole blocks,
+/// so sizes are rounded up to 4 KiB and each written file counts a block
+/// more; the state folder (undo bundle, record, log) is checked where it
+/// is, which may be another file system than the output's.
 fn check_space(
     app: &Application,
     set: &ChangeSet,
-    backups: u64,
+    plan: &Plan,
     options: &ApplyOptions,
     out: &Path,
+    state: Option<(&StateDir, u64)>,
 ) -> Result<()> {
-    let dir = parent_dir(out);
+    const BLOCK: u64 = 4096;
+    let blocks = |n: u64| n.div_ceil(BLOCK).saturating_mul(BLOCK);
+    let out_dir = parent_dir(out);
     let new_archive = match app.form() {
         Form::Archive => std::fs::metadata(app.path()).map_or(0, |m| m.len()),
         Form::Expanded => 0,
     };
-    let needed = new_archive + set.bytes_written() + backups;
-    let available = match options.available_space {
-        Some(n) => n,
-        None => fs4::available_space(&dir)
-            .map_err(|e| Error::io("cannot measure the free space of", &dir, e))?,
+    let new_files = set.bytes_written();
+    let on_out = blocks(new_archive) + blocks(new_files) + BLOCK * set.files_written();
+    // The record holds the plan; the undo bundle the replaced bytes.
+    let on_state = state.map(|(_, backups)| {
+        let record = serde_json::to_vec(plan).map_or(0, |v| v.len() as u64);
+        blocks(backups) + blocks(2 * record) + 4 * BLOCK
+    });
+    let available = |dir: &Path| -> Result<u64> {
+        match options.available_space {
+            Some(n) => Ok(n),
+            None => fs4::available_space(dir)
+                .map_err(|e| Error::io("cannot measure the free space of", dir, e)),
+        }
     };
-    if needed > available {
-        return Err(Error::Refused {
-            location: dir.display().to_string(),
-            message: format!(
-                "not enough free space: the update needs about {needed} bytes (new archive {new_archive}, new files {}, backups {backups}) and {available} are free; nothing was written",
-                set.bytes_written()
-            ),
-        });
+    let refuse = |dir: &Path, needed: u64, free: u64| Error::Refused {
+        location: dir.display().to_string(),
+        message: format!(
+            "not enough free space: the update needs about {needed} bytes here (new archive {new_archive}, \
+             new files {new_files}, history {}) and {free} are free; nothing was written",
+            on_state.unwrap_or(0)
+        ),
+    };
+    let state_dir = state.map(|(s, _)| existing_ancestor(s.path()));
+    match (state_dir, on_state) {
+        (Some(dir), Some(extra))
+            if !crate::fs::same_file(&dir, &out_dir) && !same_device(&dir, &out_dir) =>
+        {
+            let free = available(&out_dir)?;
+            if on_out > free {
+                return Err(refuse(&out_dir, on_out, free));
+            }
+            let free = available(&dir)?;
+            if extra > free {
+                return Err(refuse(&dir, extra, free));
+            }
+        }
+        _ => {
+            let needed = on_out + on_state.unwrap_or(0);
+            let free = available(&out_dir)?;
+            if needed > free {
+                return Err(refuse(&out_dir, needed, free));
+            }
+        }
     }
     Ok(())
+}
+
+/// `path`, or its nearest ancestor that exists (a state folder not made yet).
+fn existing_ancestor(path: &Path) -> PathBuf {
+    path.ancestors()
+        .find(|p| p.exists())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Whether two existing paths lie on one file system.
+fn same_device(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        matches!((std::fs::metadata(a), std::fs::metadata(b)), (Ok(x), Ok(y)) if x.dev() == y.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        true
+    }
 }
 
 fn update_name(update: &Update) -> String {
@@ -394,7 +449,7 @@ pub(super) fn apply_locked(
                 .map(|i| files[i].size)
         })
         .sum();
-    check_space(&app, &set, backups, options, &output)?;
+    check_space(&app, &set, &plan, options, &output, Some((state, backups)))?;
     let digest_after = predict_digest(&inventory, &set)?;
 
     let now = UtcTime::now();
@@ -436,7 +491,24 @@ pub(super) fn apply_locked(
         return Err(err);
     }
     record.status = Status::Applied;
-    state.write_record(&record)?;
+    if let Err(err) = state.write_record(&record) {
+        // The application is the new version; only its record lags behind.
+        return Err(Error::Refused {
+            location: app_path.display().to_string(),
+            message: format!(
+                "the update was applied (digest {} -> {}) but its history record could not be completed ({}); \
+                 the next earpatch command on this application settles it, e.g. `earpatch recover {}{}`",
+                record.digest_before,
+                record.digest_after,
+                crate::model::inventory::error_chain(&err),
+                app_path.display(),
+                options
+                    .state_dir
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!(" --state-dir {}", d.display()))
+            ),
+        });
+    }
     let mut lines = vec![
         format!(
             "{} {} {} update {}",

@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-use super::zipout::finish_file;
+use super::zipout::ZipFile;
 use super::{Action, ChangeSet, New, rebuilt_modules};
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
@@ -183,15 +183,16 @@ pub(crate) fn rebuild_module(
     })?;
     let out = tempfile::tempfile()
         .map_err(|e| Error::io("cannot create a temporary file for", uri.as_str(), e))?;
-    let mut writer = ZipWriter::new(BufWriter::new(out));
+    let mut zip = ZipFile::new(out, 64 * 1024);
     rewrite(
         &mut source,
         file_changes(actions, ""),
         &[],
-        &mut writer,
+        zip.writer(),
         (set, &location),
-    )?;
-    finish_file(writer, &location)
+    )
+    .map_err(|e| zip.explain(e, &format!("a temporary copy of {location}")))?;
+    zip.finish(&location)
 }
 
 /// Builds a new module archive from files (a module a full update creates).
@@ -202,19 +203,20 @@ pub(crate) fn build_module(
 ) -> Result<File> {
     let out = tempfile::tempfile()
         .map_err(|e| Error::io("cannot create a temporary file for", location, e))?;
-    let mut writer = ZipWriter::new(BufWriter::new(out));
+    let mut zip = ZipFile::new(out, 64 * 1024);
+    let writer = zip.writer();
     for (rel, new) in files {
         let Some(new) = new else { continue };
         let size = set.size_of(new);
         write_entry(
-            &mut writer,
+            writer,
             rel.as_str(),
             &mut Content::New(new),
             options(CompressionMethod::Deflated, FILE_LEVEL, size, None),
             (set, location),
         )?;
     }
-    finish_file(writer, location)
+    zip.finish(location)
 }
 
 /// Rebuilds the touched nested modules, two at a time (both cores).
@@ -294,15 +296,17 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
         File::open(app.path()).map_err(|e| Error::io("cannot open", app.path(), e))?;
     let mut source =
         ZipArchive::new(BufReader::new(source_file)).map_err(|e| Error::zip(&location, e))?;
-    let mut writer = ZipWriter::new(BufWriter::with_capacity(1 << 20, tmp.handle()?));
+    let mut zip = ZipFile::new(tmp.handle()?, 1 << 20);
+    let written = tmp.path().display().to_string();
     rewrite(
         &mut source,
         changes,
         &drop_prefixes,
-        &mut writer,
+        zip.writer(),
         (set, &location),
-    )?;
-    finish_file(writer, &tmp.path().display().to_string())?;
+    )
+    .map_err(|e| zip.explain(e, &written))?;
+    zip.finish(&written)?;
     tmp.commit_with(|| fail_point("archive-before-rename"))?;
     fail_point("archive-after-rename");
     Ok(())

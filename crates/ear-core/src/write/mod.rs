@@ -254,6 +254,13 @@ impl<'u> ChangeSet<'u> {
         Ok(())
     }
 
+    /// Files that will be written, for the free-space check.
+    pub fn files_written(&self) -> u64 {
+        let count =
+            |m: &BTreeMap<EntryPath, Action>| m.values().filter(|a| a.is_some()).count() as u64;
+        count(&self.app) + self.module_files.values().map(count).sum::<u64>() + count(&self.whole)
+    }
+
     /// Bytes that will be written, for the free-space check.
     pub fn bytes_written(&self) -> u64 {
         let len = |a: &Action| a.as_ref().map_or(0, |new| self.size_of(new));

@@ -9,6 +9,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Seek, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
@@ -28,31 +30,122 @@ pub(crate) enum Stamp {
     Now,
 }
 
-/// A zip being written.
-pub(crate) struct ZipOut<W: Write + Seek> {
-    writer: ZipWriter<W>,
+/// The file under a zip writer. The zip crate finalizes an unfinished
+/// writer when it is dropped and prints to stderr when that fails (a full
+/// disk); the library never prints. So the first failed write latches the
+/// gate, and an abandoned writer ([`ZipFile::abandon`] on every error path)
+/// latches it too: from then on writes are dropped, the finalizing succeeds
+/// into nothing, and the temporary file is removed by its owner.
+pub(crate) struct Gate {
+    file: File,
+    closed: Arc<AtomicBool>,
+}
+
+impl Write for Gate {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        self.file
+            .write(buf)
+            .inspect_err(|_| self.closed.store(true, Ordering::Relaxed))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.file
+            .flush()
+            .inspect_err(|_| self.closed.store(true, Ordering::Relaxed))
+    }
+}
+
+impl Seek for Gate {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+/// A zip writer over a file, that never prints when it fails.
+pub(crate) struct ZipFile {
+    writer: Option<ZipWriter<BufWriter<Gate>>>,
+    closed: Arc<AtomicBool>,
+}
+
+impl ZipFile {
+    /// Writes a zip into `file` through a buffer of `capacity` bytes.
+    pub(crate) fn new(file: File, capacity: usize) -> Self {
+        let closed = Arc::new(AtomicBool::new(false));
+        let gate = Gate {
+            file,
+            closed: Arc::clone(&closed),
+        };
+        ZipFile {
+            writer: Some(ZipWriter::new(BufWriter::with_capacity(capacity, gate))),
+            closed,
+        }
+    }
+
+    /// The zip writer.
+    pub(crate) fn writer(&mut self) -> &mut ZipWriter<BufWriter<Gate>> {
+        self.writer
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a ZipFile is used until finished"))
+    }
+
+    /// `err` as what it is when a write to the file failed (a full disk):
+    /// a write error naming `location`, not a read error of the input.
+    pub(crate) fn explain(&self, err: Error, location: &str) -> Error {
+        if !self.closed.load(Ordering::Relaxed) {
+            return err;
+        }
+        let cause = crate::model::inventory::error_chain(&err);
+        Error::io("cannot write", location, std::io::Error::other(cause))
+    }
+
+    /// Finishes the zip and returns its file.
+    pub(crate) fn finish(mut self, location: &str) -> Result<File> {
+        let Some(writer) = self.writer.take() else {
+            unreachable!("a ZipFile is finished once")
+        };
+        let buffered = writer.finish().map_err(|e| Error::zip(location, e))?;
+        let gate = buffered
+            .into_inner()
+            .map_err(|e| Error::io("cannot write", location, e.into_error()))?;
+        Ok(gate.file)
+    }
+}
+
+impl Drop for ZipFile {
+    /// An unfinished zip is abandoned: see [`Gate`].
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A zip being written from scratch.
+pub(crate) struct ZipOut {
+    zip: ZipFile,
     options: SimpleFileOptions,
     location: String,
 }
 
-impl ZipOut<BufWriter<File>> {
+impl ZipOut {
     /// Writes into `file`; `location` names it in errors.
     pub(crate) fn to_file(file: File, location: &Path, stamp: Stamp) -> Self {
-        ZipOut::new(BufWriter::new(file), location.display().to_string(), stamp)
+        ZipOut::new(file, location.display().to_string(), stamp)
     }
 
     /// Finishes the zip and syncs the file.
     pub(crate) fn finish_synced(self) -> Result<File> {
-        let location = self.location.clone();
-        let file = finish_file(self.writer, &location)?;
+        let file = self.zip.finish(&self.location)?;
         file.sync_all()
-            .map_err(|e| Error::io("cannot sync", &location, e))?;
+            .map_err(|e| Error::io("cannot sync", &self.location, e))?;
         Ok(file)
     }
-}
 
-impl<W: Write + Seek> ZipOut<W> {
-    fn new(inner: W, location: String, stamp: Stamp) -> Self {
+    fn new(file: File, location: String, stamp: Stamp) -> Self {
         let options = match stamp {
             Stamp::Fixed => SimpleFileOptions::default()
                 .last_modified_time(zip::DateTime::default())
@@ -62,7 +155,7 @@ impl<W: Write + Seek> ZipOut<W> {
             }
         };
         ZipOut {
-            writer: ZipWriter::new(inner),
+            zip: ZipFile::new(file, 64 * 1024),
             options,
             location,
         }
@@ -85,10 +178,11 @@ impl<W: Write + Seek> ZipOut<W> {
         fill: impl FnOnce(&mut dyn Write, &str) -> Result<()>,
     ) -> Result<()> {
         let large = size.is_none_or(|n| n >= u64::from(u32::MAX));
-        self.writer
+        let writer = self.zip.writer();
+        writer
             .start_file(name, self.options.large_file(large))
             .map_err(|e| Error::zip(&self.location, e))?;
-        fill(&mut self.writer, &self.location)
+        fill(writer, &self.location)
     }
 }
 
@@ -107,14 +201,6 @@ pub(crate) fn delete_list(scope: &str, header: &str, escaped: &[String]) -> (Str
         text.push('\n');
     }
     (name, text.into_bytes())
-}
-
-/// Finishes a zip written through a buffered file.
-pub(crate) fn finish_file(writer: ZipWriter<BufWriter<File>>, location: &str) -> Result<File> {
-    let buffered = writer.finish().map_err(|e| Error::zip(location, e))?;
-    buffered
-        .into_inner()
-        .map_err(|e| Error::io("cannot write", location, e.into_error()))
 }
 
 /// Streams a module's content as an archive into `out`: its own bytes when
@@ -136,7 +222,7 @@ pub(crate) fn copy_module_archive(
     let at = format!("{}!{uri}", app.path().display());
     let tmp = tempfile::tempfile()
         .map_err(|e| Error::io("cannot create a temporary file for", &at, e))?;
-    let mut nested = ZipOut::new(BufWriter::new(tmp), at.clone(), Stamp::Fixed);
+    let mut nested = ZipOut::new(tmp, at.clone(), Stamp::Fixed);
     for (rel, size) in app.scope_files(&Scope::Module(uri.clone()))? {
         let full = uri.join(&rel);
         nested.add_with(rel.as_str(), Some(size), |w, location| {
@@ -144,7 +230,7 @@ pub(crate) fn copy_module_archive(
             Ok(())
         })?;
     }
-    let mut file = finish_file(nested.writer, &at)?;
+    let mut file = nested.zip.finish(&at)?;
     file.seek(std::io::SeekFrom::Start(0))
         .map_err(|e| Error::io("cannot read", &at, e))?;
     copy(&mut file, out, location)?;
