@@ -486,3 +486,24 @@ fn a_full_disk_is_an_error_line_and_nothing_half_written() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_plain_library_added_as_a_module_is_said_aloud() -> TestResult {
+    let (dir, ear, _fix) = sample_dir()?;
+    let jar = dir.path().join("util2.jar");
+    std::fs::write(
+        &jar,
+        ear_fixtures::zip_of(&[("com/acme/Util.class", b"\xCA\xFE\xBA\xBE")]),
+    )?;
+    let (code, out, err) = run(&["plan", s(&ear), s(&jar), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    let codes: Vec<&str> = v["warnings"]
+        .as_array()
+        .map(|w| w.iter().filter_map(|w| w["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(codes.contains(&"plain-jar-as-module"), "{out}");
+    refused(&["apply", s(&ear), s(&jar), "--strict"], "warning");
+    assert_eq!(std::fs::read(&ear)?, sample::shop_ear());
+    Ok(())
+}

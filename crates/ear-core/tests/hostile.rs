@@ -64,10 +64,13 @@ fn writes_never_go_through_a_linked_folder() -> TestResult {
         let before_app = snapshot(&app);
         let before_outside = snapshot(&outside);
         // The bundled fix writes lib/ and storefront.war/; a file update writes META-INF/.
-        let update = if linked == "META-INF" {
-            Update::file(&manifest, "META-INF/MANIFEST.MF")?
-        } else {
-            Update::partial(&fix)?
+        let war = dir.path().join("storefront.war");
+        std::fs::write(&war, ear_fixtures::zip_of(&[("index.jsp", b"<html/>")]))?;
+        let update = match linked {
+            "META-INF" => Update::file(&manifest, "META-INF/MANIFEST.MF")?,
+            // A module replacement of the linked module folder.
+            "storefront.war" => Update::module(&war, "storefront.war")?,
+            _ => Update::partial(&fix)?,
         };
         let err = apply(&app, &update, &ApplyOptions::default())
             .err()

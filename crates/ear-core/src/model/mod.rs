@@ -156,6 +156,8 @@ pub enum WarningCode {
     /// An update path lies in a folder named like a module (`x.war/…`) that
     /// is no module of the application.
     NotAModule,
+    /// A module update adds a jar that the conventions call a plain library.
+    PlainJarAsModule,
 }
 
 /// A problem worth telling, that does not stop the operation.

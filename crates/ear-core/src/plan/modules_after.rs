@@ -106,6 +106,18 @@ impl Planner<'_> {
                         ));
                     }
                     Convention::PlainJar if is_module_update && has_descriptor => {
+                        // Said aloud: `inspect` would call this jar a library.
+                        self.warn(
+                            WarningCode::PlainJarAsModule,
+                            format!(
+                                "{} has no META-INF/ejb-jar.xml, no META-INF/application-client.xml and no \
+                                 Main-Class, so by the conventions it is a plain library; it is registered as an \
+                                 EJB module as asked (annotation-only EJB modules look like this). If it is a \
+                                 library, add it with --file lib/{} instead",
+                                entry.path,
+                                entry.path.file_name()
+                            ),
+                        );
                         Some(ModuleKind::Ejb)
                     }
                     Convention::PlainJar if is_module_update => {
