@@ -52,6 +52,21 @@ fn mkfifo(path: &Path) -> TestResult {
     Ok(())
 }
 
+/// The warning codes of `earpatch plan APP UPDATE --format json`.
+fn plan_warnings(app: &Path, update: &Path) -> Result<Vec<String>, Error> {
+    let (code, out, err) = run(&["plan", s(app), s(update), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    Ok(v["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .filter_map(|w| w["code"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 fn refused(args: &[&str], expect: &str) -> String {
     let (code, out, err) = run(args);
     assert_eq!(code, 1, "earpatch {args:?} should fail:\n{out}\n{err}");
@@ -316,14 +331,7 @@ fn an_update_for_another_application_is_warned_about() -> TestResult {
         &other,
         ear_fixtures::zip_of(&[("pbw-web.war/index.jsp", b"<html/>")]),
     )?;
-    let (code, out, err) = run(&["plan", s(&ear), s(&other), "--format", "json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out)?;
-    let codes: Vec<&str> = v["warnings"]
-        .as_array()
-        .map(|w| w.iter().filter_map(|w| w["code"].as_str()).collect())
-        .unwrap_or_default();
-    assert!(codes.contains(&"not-a-module"), "{out}");
+    assert!(plan_warnings(&ear, &other)?.contains(&"not-a-module".to_owned()));
     refused(&["plan", s(&ear), s(&other), "--strict"], "--strict");
     Ok(())
 }
@@ -495,14 +503,7 @@ fn a_plain_library_added_as_a_module_is_said_aloud() -> TestResult {
         &jar,
         ear_fixtures::zip_of(&[("com/acme/Util.class", b"\xCA\xFE\xBA\xBE")]),
     )?;
-    let (code, out, err) = run(&["plan", s(&ear), s(&jar), "--format", "json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out)?;
-    let codes: Vec<&str> = v["warnings"]
-        .as_array()
-        .map(|w| w.iter().filter_map(|w| w["code"].as_str()).collect())
-        .unwrap_or_default();
-    assert!(codes.contains(&"plain-jar-as-module"), "{out}");
+    assert!(plan_warnings(&ear, &jar)?.contains(&"plain-jar-as-module".to_owned()));
     refused(&["apply", s(&ear), s(&jar), "--strict"], "warning");
     assert_eq!(std::fs::read(&ear)?, sample::shop_ear());
     Ok(())

@@ -29,23 +29,24 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// A folder, the expanded sample in it (`app`), and an empty `outside` beside it.
+type Sample = (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf);
+
+fn expanded_sample() -> Result<Sample, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let app = dir.path().join("app");
+    ear_fixtures::write_expanded(&sample::shop_ear(), &app, &sample::SHOP_MODULES)?;
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside)?;
+    Ok((dir, app, outside))
+}
+
 /// The sample application, expanded, with `linked` (a folder of it) moved
 /// outside and replaced by a symbolic link to it: the layout of installed
 /// applications that share a folder with another application.
 #[cfg(unix)]
-fn linked_sample(
-    linked: &str,
-) -> Result<(tempfile::TempDir, std::path::PathBuf, std::path::PathBuf), Box<dyn std::error::Error>>
-{
-    let dir = tempfile::tempdir()?;
-    let app = dir.path().join("app");
-    ear_fixtures::write_expanded(
-        &sample::shop_ear(),
-        &app,
-        &["catalog.war", "storefront.war"],
-    )?;
-    let outside = dir.path().join("outside");
-    std::fs::create_dir_all(&outside)?;
+fn linked_sample(linked: &str) -> Result<Sample, Box<dyn std::error::Error>> {
+    let (dir, app, outside) = expanded_sample()?;
     let target = outside.join(linked.replace('/', "_"));
     std::fs::rename(app.join(linked), &target)?;
     std::os::unix::fs::symlink(&target, app.join(linked))?;
@@ -121,15 +122,7 @@ fn links_are_reported_and_never_read_through() -> TestResult {
 #[cfg(unix)]
 #[test]
 fn a_tampered_journal_cannot_move_files_outside() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let app = dir.path().join("app");
-    ear_fixtures::write_expanded(
-        &sample::shop_ear(),
-        &app,
-        &["catalog.war", "storefront.war"],
-    )?;
-    let outside = dir.path().join("outside");
-    std::fs::create_dir_all(&outside)?;
+    let (dir, app, outside) = expanded_sample()?;
     std::fs::write(outside.join("victim"), "keep me")?;
     // A journal that claims an apply was interrupted while committing, with
     // targets that climb out of the application.
