@@ -462,6 +462,12 @@ impl Application {
         }
     }
 
+    /// Whether `path` (a `/`-separated path from the root) is itself a
+    /// symbolic link in an expanded application.
+    pub(crate) fn is_link(&self, path: &str) -> bool {
+        self.source.is_link(path)
+    }
+
     /// The nested archive of a module stored as an archive file, opened.
     pub(crate) fn module_archive(&self, uri: &EntryPath) -> Result<Option<(DynZip, String)>> {
         match self.module_data.get(uri) {

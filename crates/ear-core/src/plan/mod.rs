@@ -349,9 +349,12 @@ impl Plan {
         let Planner {
             mut changes,
             mut warnings,
+            mut links,
             ..
         } = planner;
-        refuse_links(app, &changes)?;
+        for change in &changes {
+            links.check(&change.path)?;
+        }
         changes.sort_by(|a, b| a.path.cmp(&b.path).then(a.op.cmp(&b.op)));
         warnings.sort();
         warnings.dedup();
@@ -396,23 +399,50 @@ impl Plan {
 /// expanded application: earpatch never follows a link inside an
 /// application (the README's "Safety" rule), so that patching one
 /// application can never change another one, or anything else, through it.
-fn refuse_links(app: &Application, changes: &[Change]) -> Result<()> {
-    changes
-        .iter()
-        .try_for_each(|change| refuse_link(app, &change.path))
+/// Folders found clean are remembered: each is looked at once, whatever the
+/// number of changes under it.
+#[derive(Debug)]
+pub(crate) struct LinkCheck<'a> {
+    app: &'a Application,
+    clean: std::collections::HashSet<String>,
 }
 
-/// Refuses `path` when one of its components is a symbolic link.
-pub(crate) fn refuse_link(app: &Application, path: &EntryPath) -> Result<()> {
-    match app.linked_component(path) {
-        None => Ok(()),
-        Some(link) => Err(Error::refused(
-            app.path().join(&link).display().to_string(),
+impl<'a> LinkCheck<'a> {
+    pub(crate) fn new(app: &'a Application) -> Self {
+        LinkCheck {
+            app,
+            clean: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Refuses `path` when it or one of its folders is a symbolic link.
+    pub(crate) fn check(&mut self, path: &EntryPath) -> Result<()> {
+        if self.app.form() == Form::Archive {
+            return Ok(());
+        }
+        for folder in path.ancestors() {
+            if self.clean.contains(folder) {
+                continue;
+            }
+            if self.app.is_link(folder) {
+                return Err(self.refusal(folder, path));
+            }
+            self.clean.insert(folder.to_owned());
+        }
+        if self.app.is_link(path.as_str()) {
+            return Err(self.refusal(path.as_str(), path));
+        }
+        Ok(())
+    }
+
+    fn refusal(&self, link: &str, path: &EntryPath) -> Error {
+        Error::refused(
+            self.app.path().join(link).display().to_string(),
             format!(
                 "{link} is a symbolic link and the update changes {path}; earpatch never writes through a \
                  link inside an application. Replace the link by the folder or file it points to (or \
                  apply the update to the application that owns the target)"
             ),
-        )),
+        )
     }
 }

@@ -48,6 +48,7 @@ pub(crate) struct Planner<'a> {
     pub(super) warnings: Vec<Warning>,
     readers: BTreeMap<Scope, ScopeReader<'a>>,
     kinds_after: BTreeMap<EntryPath, ModuleKind>,
+    pub(super) links: super::LinkCheck<'a>,
 }
 
 impl<'a> Planner<'a> {
@@ -60,6 +61,7 @@ impl<'a> Planner<'a> {
             warnings: Vec::new(),
             readers: BTreeMap::new(),
             kinds_after: BTreeMap::new(),
+            links: super::LinkCheck::new(app),
         }
     }
 
@@ -207,7 +209,7 @@ impl<'a> Planner<'a> {
 
     pub(super) fn plan_shipment(&mut self, shipment: &Shipment) -> Result<()> {
         for entry in &shipment.entries {
-            super::refuse_link(self.app, &entry.path)?;
+            self.links.check(&entry.path)?;
         }
         let after = self.modules_after(shipment)?;
         self.kinds_after = after.iter().map(|(uri, m)| (uri.clone(), m.kind)).collect();

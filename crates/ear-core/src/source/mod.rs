@@ -199,6 +199,16 @@ impl Source {
         Ok(listing)
     }
 
+    /// Whether `path` itself is a symbolic link (expanded form).
+    pub fn is_link(&self, path: &str) -> bool {
+        match self {
+            Source::Archive { .. } => false,
+            Source::Directory { root } => {
+                std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.file_type().is_symlink())
+            }
+        }
+    }
+
     /// The first component of `path` that is a symbolic link (expanded form).
     pub fn link_in(&self, path: &EntryPath) -> Option<String> {
         match self {
