@@ -40,6 +40,7 @@ fn bounded(args: &[&str], code: i32, expect: &str) {
     let Some((got, err, rss, secs)) = measured(args) else {
         return;
     };
+    println!("{rss:>7} KiB {secs:>5.2} s  earpatch {}", args.join(" "));
     assert_eq!(got, code, "earpatch {args:?}:\n{err}");
     assert!(
         err.contains(expect),
