@@ -126,18 +126,9 @@ fn output_never_replaces_a_special_file_a_link_or_an_input() -> TestResult {
     assert_eq!(std::fs::read(&new)?, before_new);
     std::fs::remove_file(&new)?;
     assert_eq!(tree(dir.path()), before, "nothing was written");
-    assert!(std::fs::symlink_metadata(&fifo)?.file_type().is_fifo_like());
+    use std::os::unix::fs::FileTypeExt as _;
+    assert!(std::fs::symlink_metadata(&fifo)?.file_type().is_fifo());
     Ok(())
-}
-
-trait FifoLike {
-    fn is_fifo_like(&self) -> bool;
-}
-
-impl FifoLike for std::fs::FileType {
-    fn is_fifo_like(&self) -> bool {
-        std::os::unix::fs::FileTypeExt::is_fifo(self)
-    }
 }
 
 #[test]
