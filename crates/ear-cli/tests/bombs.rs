@@ -1,7 +1,7 @@
 //! Zip bombs through the real binary: each is refused (or, for a nested
 //! module, reported unreadable) in well under 5 s with a peak RSS of at
 //! most 128 MiB, measured by `/usr/bin/time` (the test says so and skips
-//! when it is missing).
+//! when it is missing), under a 512 MiB address-space limit (`ulimit -v`).
 
 mod common;
 
@@ -20,9 +20,12 @@ fn measured(args: &[&str]) -> Option<(i32, String, u64, f64)> {
         eprintln!("notice: /usr/bin/time is missing; the memory bound is not measured");
         return None;
     }
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("RSS %M TIME %e")
+    // Under a 512 MiB address-space limit as well: a large allocation that
+    // would never become resident (a reservation of a declared size) fails.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 524288 && exec /usr/bin/time -f 'RSS %M TIME %e' \"$@\"")
+        .arg("sh")
         .arg(assert_cmd::cargo::cargo_bin("earpatch"))
         .args(args)
         .env("NO_COLOR", "1")
@@ -112,6 +115,19 @@ fn bombs_are_refused_fast_in_bounded_memory() -> TestResult {
             .finish(),
     )?;
     bounded(&["inspect", s(&nested)], 0, "");
+    // Found by fuzzing: an EAR without a descriptor whose jar carries a
+    // 1 GiB manifest (zeros). Probing the jar for a Main-Class must not
+    // allocate what the manifest declares.
+    let jar = hostile::zeros_bomb("META-INF/MANIFEST.MF", 1 << 30);
+    let manifest_bomb = dir.path().join("manifest.ear");
+    std::fs::write(
+        &manifest_bomb,
+        ZipBuilder::new()
+            .file("x.war/index.jsp", b"<html/>")
+            .file_with("tool.jar", &jar, Method::Store)
+            .finish(),
+    )?;
+    bounded(&["inspect", s(&manifest_bomb)], 0, "");
     assert!(!out.exists(), "no output after a refusal");
     assert_eq!(std::fs::read(&ear)?, sample::shop_ear());
     Ok(())

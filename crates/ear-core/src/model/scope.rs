@@ -60,10 +60,7 @@ impl ScopeReader<'_> {
     pub fn read(&self, rel: &EntryPath) -> Result<Option<Vec<u8>>> {
         let mut out = None;
         self.with_reader(rel, &mut |r| {
-            let mut bytes = Vec::new();
-            r.read_to_end(&mut bytes)
-                .map_err(|e| Error::io("cannot read", rel.as_str(), e))?;
-            out = Some(bytes);
+            out = Some(crate::source::read_all(r, rel.as_str())?);
             Ok(())
         })?;
         Ok(out)

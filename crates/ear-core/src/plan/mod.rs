@@ -102,12 +102,7 @@ impl Origin {
     /// lists), whose size is checked first.
     pub(crate) fn read(&self, update: &Update) -> Result<Vec<u8>> {
         let location = update.source().display().to_string();
-        self.with_reader(update, |r| {
-            let mut bytes = Vec::new();
-            r.read_to_end(&mut bytes)
-                .map_err(|e| Error::io("cannot read", &location, e))?;
-            Ok(bytes)
-        })
+        self.with_reader(update, |r| crate::source::read_all(r, &location))
     }
 
     /// SHA-256 of the new bytes, streamed.

@@ -289,13 +289,7 @@ impl Source {
     /// Reads the whole of `file` into memory.
     pub fn read(&self, file: &RawFile) -> Result<Vec<u8>> {
         let location = self.location_of(&file.path);
-        self.with_reader(file, |r| {
-            let mut bytes =
-                Vec::with_capacity(usize::try_from(file.size.min(SPILL_THRESHOLD)).unwrap_or(0));
-            r.read_to_end(&mut bytes)
-                .map_err(|e| Error::io("cannot read", location, e))?;
-            Ok(bytes)
-        })
+        self.with_reader(file, |r| read_all(r, &location))
     }
 
     /// `outer.ear!path` for the archive form, `dir/path` for the expanded form.
@@ -328,6 +322,22 @@ impl Source {
             })?,
         };
         ZipArchive::new(reader).map_err(|e| Error::zip(location, e))
+    }
+}
+
+/// Reads everything `r` yields, chunk by chunk: memory grows with what is
+/// actually read, never with a declared size (the zip reader's own
+/// `read_to_end` reserves the declared size up front).
+pub(crate) fn read_all(r: &mut dyn Read, location: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match r.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("cannot read", location, e)),
+        }
     }
 }
 
