@@ -169,3 +169,26 @@ fn delete_lists_are_bounded_and_linear() -> TestResult {
     assert_eq!(list.patterns[1].literal(), None);
     Ok(())
 }
+
+#[test]
+fn expensive_regexes_in_a_delete_list_are_refused_not_compiled_by_the_thousand() -> TestResult {
+    use ear_core::{DeleteList, Scope};
+    // Found while fuzzing: 1,000 lines of `\w{60}` took 45 s and 7 GB to
+    // compile and keep. Each regex is now capped in size and compiled one at
+    // a time, so the list is refused at its first line, at once.
+    let text = "\\w{60}\n".repeat(1_000);
+    let err = DeleteList::parse(text.as_bytes(), "x.props", Scope::Application)
+        .err()
+        .ok_or("accepted")?
+        .to_string();
+    assert!(err.starts_with("line 1 of x.props"), "{err}");
+    assert!(err.contains("size limit"), "{err}");
+    // Cheap regexes are fine, up to a number.
+    let many = "[a-z]+\\.tmp\n".repeat(ear_core::update::delete_list::MAX_REGEX_PATTERNS + 1);
+    let err = DeleteList::parse(many.as_bytes(), "x.props", Scope::Application)
+        .err()
+        .ok_or("accepted")?
+        .to_string();
+    assert!(err.contains("regular expressions (the limit"), "{err}");
+    Ok(())
+}

@@ -75,6 +75,22 @@ impl Planner<'_> {
         let mut substring_hits = substring_hits(&list.patterns, &files);
         let mut deletions = BTreeSet::new();
         for (i, pattern) in list.patterns.iter().enumerate() {
+            // One regex compiled at a time, dropped after its pattern.
+            let compiled = pattern.compile().map_err(|e| Error::DeleteList {
+                location: location.clone(),
+                line: pattern.line,
+                message: format!("invalid pattern: {e}"),
+            })?;
+            let matches = |p: &str| {
+                compiled
+                    .as_ref()
+                    .map_or_else(|| pattern.matches(p), |c| c.matches(p))
+            };
+            let finds = |p: &str| {
+                compiled
+                    .as_ref()
+                    .map_or_else(|| pattern.finds(p), |c| c.finds(p))
+            };
             let at = format!(
                 "pattern {:?} (line {} of {location})",
                 pattern.pattern, pattern.line
@@ -84,10 +100,7 @@ impl Planner<'_> {
                     .keys()
                     .chain(self.app.modules().iter().map(|m| &m.uri))
                     .collect();
-                if let Some(uri) = modules
-                    .into_iter()
-                    .find(|uri| pattern.matches(uri.as_str()))
-                {
+                if let Some(uri) = modules.into_iter().find(|uri| matches(uri.as_str())) {
                     return Err(Error::DeleteList {
                         location: location.clone(),
                         line: pattern.line,
@@ -103,10 +116,7 @@ impl Planner<'_> {
                 Some(text) => files
                     .binary_search_by(|f| f.as_str().cmp(text))
                     .map_or_else(|_| Vec::new(), |k| vec![&files[k]]),
-                None => files
-                    .iter()
-                    .filter(|f| pattern.matches(f.as_str()))
-                    .collect(),
+                None => files.iter().filter(|f| matches(f.as_str())).collect(),
             };
             let deleted: Vec<&EntryPath> = matched
                 .iter()
@@ -130,7 +140,7 @@ impl Planner<'_> {
                 Some(_) => std::mem::take(&mut substring_hits[i]),
                 None => files
                     .iter()
-                    .filter(|f| pattern.finds(f.as_str()) && !pattern.matches(f.as_str()))
+                    .filter(|f| finds(f.as_str()) && !matches(f.as_str()))
                     .collect(),
             };
             if !found.is_empty() {

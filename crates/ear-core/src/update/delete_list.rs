@@ -24,13 +24,65 @@ pub struct DeletePattern {
 
 /// How a pattern is matched: most delete lists (all of `diff`'s) list
 /// paths, regex-escaped; those are compared as text, without a regex.
+/// Real regexes are kept as text and compiled when used, one at a time, so
+/// a list's memory never grows with the number of its regexes.
 #[derive(Debug, Clone)]
 enum Matcher {
     /// The pattern matches exactly this text.
     Literal(String),
-    /// A real regex, anchored and not.
-    Regex { full: Regex, find: Regex },
+    /// A regex (translated to the `regex` crate's syntax); compiled on
+    /// first use by [`DeletePattern::matches`] and [`DeletePattern::finds`].
+    Regex {
+        translated: String,
+        compiled: std::sync::OnceLock<Option<Compiled>>,
+    },
 }
+
+/// A delete-list regex compiled both ways: anchored (Java's `matches`) and
+/// not (Java's `find`). Compiled size and search cache are capped, so one
+/// pattern costs at most a few MiB however it is written.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    full: Regex,
+    find: Regex,
+}
+
+impl Compiled {
+    fn new(translated: &str) -> std::result::Result<Compiled, regex::Error> {
+        let build = |text: &str| {
+            regex::RegexBuilder::new(text)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
+                .build()
+        };
+        Ok(Compiled {
+            full: build(&format!("^(?:{translated})$"))?,
+            find: build(translated)?,
+        })
+    }
+
+    /// Whether the pattern matches the whole of `path`.
+    #[must_use]
+    pub fn matches(&self, path: &str) -> bool {
+        self.full.is_match(path)
+    }
+
+    /// Whether the pattern matches somewhere in `path`.
+    #[must_use]
+    pub fn finds(&self, path: &str) -> bool {
+        self.find.is_match(path)
+    }
+}
+
+/// The compiled size (and search cache) one pattern may take: ordinary path
+/// patterns (`.*\.jsp`, `[\w/]+\.class`, `(?i).*\.(bak|tmp)`) need a few KiB;
+/// counted repetitions of Unicode classes (`\w{60}`) need megabytes and are
+/// refused, naming the line.
+const REGEX_SIZE_LIMIT: usize = 256 << 10;
+
+/// Regexes (not plain paths) one delete list may hold: each is matched
+/// against every file of its scope.
+pub const MAX_REGEX_PATTERNS: usize = 10_000;
 
 impl DeletePattern {
     /// Whether the pattern matches the whole of `path` (Java's `String.matches`).
@@ -38,7 +90,7 @@ impl DeletePattern {
     pub fn matches(&self, path: &str) -> bool {
         match &self.matcher {
             Matcher::Literal(text) => path == text,
-            Matcher::Regex { full, .. } => full.is_match(path),
+            Matcher::Regex { .. } => self.cached().is_some_and(|c| c.matches(path)),
         }
     }
 
@@ -47,7 +99,32 @@ impl DeletePattern {
     pub fn finds(&self, path: &str) -> bool {
         match &self.matcher {
             Matcher::Literal(text) => path.contains(text.as_str()),
-            Matcher::Regex { find, .. } => find.is_match(path),
+            Matcher::Regex { .. } => self.cached().is_some_and(|c| c.finds(path)),
+        }
+    }
+
+    fn cached(&self) -> Option<&Compiled> {
+        match &self.matcher {
+            Matcher::Literal(_) => None,
+            Matcher::Regex {
+                translated,
+                compiled,
+            } => compiled
+                .get_or_init(|| Compiled::new(translated).ok())
+                .as_ref(),
+        }
+    }
+
+    /// The regex compiled afresh (`None` for a plain path), for a caller
+    /// that matches many files with it and then drops it: the planner, so
+    /// that a list of many regexes holds one compiled at a time.
+    ///
+    /// # Errors
+    /// The pattern compiles too large (checked when the list was parsed).
+    pub fn compile(&self) -> std::result::Result<Option<Compiled>, regex::Error> {
+        match &self.matcher {
+            Matcher::Literal(_) => Ok(None),
+            Matcher::Regex { translated, .. } => Compiled::new(translated).map(Some),
         }
     }
 
@@ -160,6 +237,7 @@ impl DeleteList {
         })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut patterns = Vec::new();
+        let mut regexes = 0;
         for (i, raw) in text.split('\n').enumerate() {
             let entry = raw.trim();
             if entry.is_empty() || entry.starts_with('#') {
@@ -186,11 +264,22 @@ impl DeleteList {
             let translated = translate(entry).map_err(&err)?;
             let matcher = match literal(&translated) {
                 Some(text) => Matcher::Literal(text),
-                None => Matcher::Regex {
-                    full: Regex::new(&format!("^(?:{translated})$"))
-                        .map_err(|e| err(regex_reason(&e)))?,
-                    find: Regex::new(&translated).map_err(|e| err(regex_reason(&e)))?,
-                },
+                None => {
+                    regexes += 1;
+                    if regexes > MAX_REGEX_PATTERNS {
+                        return Err(err(format!(
+                            "the list has more than {MAX_REGEX_PATTERNS} regular expressions (the limit; \
+                             plain escaped paths do not count); split the update"
+                        )));
+                    }
+                    // Compiled once here to report errors with their line,
+                    // then dropped: nothing is kept per regex.
+                    Compiled::new(&translated).map_err(|e| err(regex_reason(&e)))?;
+                    Matcher::Regex {
+                        translated,
+                        compiled: std::sync::OnceLock::new(),
+                    }
+                }
             };
             patterns.push(DeletePattern {
                 line,
