@@ -1,6 +1,8 @@
 //! Helpers shared by the fuzz targets: a per-process scratch folder and a
 //! snapshot of a folder tree (to check that nothing changed in it).
 
+pub mod plan_apply;
+
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
