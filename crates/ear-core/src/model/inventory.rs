@@ -7,9 +7,11 @@ use std::io::Read;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use super::{Application, ModuleData, Scope, Warning, WarningCode};
+use super::index::{Content, ContentIndex, IndexBuilder, ScanStart};
+use super::{Application, ModuleData, Scope, ScopeReader, Warning, WarningCode};
 use crate::error::{Error, Result};
 use crate::path::EntryPath;
+use crate::source::RawFile;
 
 /// One file of a scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -187,6 +189,43 @@ pub(crate) fn sha256_of(reader: &mut dyn Read, location: &str) -> Result<[u8; 32
 
 const ARCHIVE_EXTENSIONS: [&str; 5] = ["jar", "war", "rar", "sar", "ear"];
 
+/// How much reading an application's content cost: files read and hashed,
+/// and files whose hash the content index vouched for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanStats {
+    /// Files whose bytes were read and hashed.
+    pub files_hashed: u64,
+    /// Their bytes.
+    pub bytes_hashed: u64,
+    /// Files whose hash came from the index.
+    pub files_indexed: u64,
+}
+
+impl ScanStats {
+    fn add(&mut self, other: ScanStats) {
+        self.files_hashed += other.files_hashed;
+        self.bytes_hashed += other.bytes_hashed;
+        self.files_indexed += other.files_indexed;
+    }
+}
+
+/// What a scan of an application gives: its inventory, a fresh index of it,
+/// and what was read.
+#[derive(Debug)]
+pub(crate) struct Scan {
+    pub inventory: Inventory,
+    pub index: ContentIndex,
+    pub stats: ScanStats,
+}
+
+/// What hashing one scope gives.
+struct ScopeScan {
+    result: Result<ScopeInventory>,
+    warnings: Vec<Warning>,
+    index: IndexBuilder,
+    stats: ScanStats,
+}
+
 impl Application {
     /// Reads every file of every scope and hashes it.
     ///
@@ -197,11 +236,24 @@ impl Application {
     /// # Errors
     /// A file cannot be read.
     pub fn inventory(&self) -> Result<Inventory> {
+        Ok(self.scan(None, ScanStart::now())?.inventory)
+    }
+
+    /// [`Application::inventory`], taking from `index` the hashes of files
+    /// whose stamps it still vouches for, and building a fresh index.
+    pub(crate) fn scan(&self, index: Option<&ContentIndex>, start: ScanStart) -> Result<Scan> {
+        let index = index.filter(|i| i.form() == self.form());
         let mut warnings = Vec::new();
-        let mut app_scope = self.hash_scope(&Scope::Application, &mut warnings)?;
+        let mut builder = IndexBuilder::new(start);
+        let mut stats = ScanStats::default();
+        let app = self.hash_scope(&Scope::Application, index, start);
+        warnings.extend(app.warnings);
+        builder.extend(app.index);
+        stats.add(app.stats);
+        let mut app_scope = app.result?;
         let mut scopes = Vec::with_capacity(self.modules.len() + 1);
         // Modules are hashed on two threads (inflating and hashing dominate).
-        let hashed: Vec<(Result<ScopeInventory>, Vec<Warning>)> = std::thread::scope(|s| {
+        let hashed: Vec<ScopeScan> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..2)
                 .map(|worker| {
                     s.spawn(move || {
@@ -210,8 +262,10 @@ impl Application {
                             .enumerate()
                             .filter(|(i, _)| i % 2 == worker)
                             .map(|(i, m)| {
-                                let mut w = Vec::new();
-                                (i, self.hash_scope(&Scope::Module(m.uri.clone()), &mut w), w)
+                                (
+                                    i,
+                                    self.hash_scope(&Scope::Module(m.uri.clone()), index, start),
+                                )
                             })
                             .collect::<Vec<_>>()
                     })
@@ -221,8 +275,8 @@ impl Application {
                 .into_iter()
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect();
-            all.sort_by_key(|(i, _, _)| *i);
-            all.into_iter().map(|(_, r, w)| (r, w)).collect()
+            all.sort_by_key(|(i, _)| *i);
+            all.into_iter().map(|(_, r)| r).collect()
         });
         if hashed.len() != self.modules.len() {
             return Err(Error::io(
@@ -231,10 +285,12 @@ impl Application {
                 std::io::Error::other("a hashing thread panicked"),
             ));
         }
-        for (module, (result, module_warnings)) in self.modules.iter().zip(hashed) {
-            warnings.extend(module_warnings);
+        for (module, scanned) in self.modules.iter().zip(hashed) {
+            warnings.extend(scanned.warnings);
+            builder.extend(scanned.index);
+            stats.add(scanned.stats);
             let scope = Scope::Module(module.uri.clone());
-            match result {
+            match scanned.result {
                 Ok(inv) => scopes.push(inv),
                 Err(err) => {
                     let Some(ModuleData::Nested(raw)) = self.module_data.get(&module.uri) else {
@@ -254,6 +310,15 @@ impl Application {
                     ));
                     let location = self.source.location_of(&raw.path);
                     let sha = self.source.with_reader(raw, |r| sha256_of(r, &location))?;
+                    stats.files_hashed += 1;
+                    stats.bytes_hashed += raw.size;
+                    builder.add_untrusted(
+                        &raw.path,
+                        Content::File {
+                            size: raw.size,
+                            sha256: sha,
+                        },
+                    );
                     app_scope.files.push(FileInfo {
                         path: raw.path.clone(),
                         size: raw.size,
@@ -268,7 +333,13 @@ impl Application {
             }
         }
         scopes.insert(0, app_scope);
-        Ok(Inventory { scopes, warnings })
+        let inventory = Inventory { scopes, warnings };
+        let index = builder.finish(self.form(), inventory.digest());
+        Ok(Scan {
+            inventory,
+            index,
+            stats,
+        })
     }
 
     /// The content digest (reads the whole application).
@@ -279,8 +350,48 @@ impl Application {
         Ok(self.inventory()?.digest())
     }
 
-    fn hash_scope(&self, scope: &Scope, warnings: &mut Vec<Warning>) -> Result<ScopeInventory> {
+    fn hash_scope(
+        &self,
+        scope: &Scope,
+        index: Option<&ContentIndex>,
+        start: ScanStart,
+    ) -> ScopeScan {
+        let mut out = ScopeScan {
+            result: Ok(ScopeInventory {
+                scope: scope.clone(),
+                files: Vec::new(),
+            }),
+            warnings: Vec::new(),
+            index: IndexBuilder::new(start),
+            stats: ScanStats::default(),
+        };
+        // An untouched nested module is not even opened.
+        if let (Scope::Module(uri), Some(index)) = (scope, index)
+            && let Some(ModuleData::Nested(raw)) = self.module_data.get(uri)
+            && let Some(Content::Module(files)) = index.lookup(raw, &raw.path)
+        {
+            out.stats.files_indexed += files.len() as u64;
+            out.index
+                .add(raw, &raw.path, Content::Module(files.clone()));
+            out.result = Ok(ScopeInventory {
+                scope: scope.clone(),
+                files: files.clone(),
+            });
+            return out;
+        }
+        out.result = self.hash_scope_files(scope, index, &mut out);
+        out
+    }
+
+    fn hash_scope_files(
+        &self,
+        scope: &Scope,
+        index: Option<&ContentIndex>,
+        out: &mut ScopeScan,
+    ) -> Result<ScopeInventory> {
         let reader = self.open_scope(scope)?;
+        let warnings = &mut out.warnings;
+        let warned_before = warnings.len();
         warnings.extend(reader.links().iter().map(super::detect::link_warning));
         for name in reader.duplicates() {
             warnings.push(Warning::new(
@@ -288,13 +399,28 @@ impl Application {
                 format!("{name} has duplicate entry names; for each name the last entry is used, as the zip reader sees it"),
             ));
         }
+        // Files of the outer source carry stamps, each its own index item.
+        let outer: Option<&[RawFile]> = match &reader {
+            ScopeReader::Outer { files, .. } => Some(files),
+            ScopeReader::Nested { .. } => None,
+        };
         let mut files = Vec::new();
-        for (path, size) in reader.files() {
+        for (i, (path, size)) in reader.files().into_iter().enumerate() {
+            let full = scope.full_path(&path);
+            let raw = outer.and_then(|o| o.get(i));
+            if let (Some(raw), Some(index)) = (raw, index)
+                && let Some(&Content::File { size, sha256 }) = index.lookup(raw, &full)
+            {
+                out.stats.files_indexed += 1;
+                out.index.add(raw, &full, Content::File { size, sha256 });
+                files.push(FileInfo { path, size, sha256 });
+                continue;
+            }
             let is_archive = path
                 .extension()
                 .is_some_and(|e| ARCHIVE_EXTENSIONS.contains(&e.as_str()));
-            let full = scope.full_path(&path);
             let mut sha = None;
+            let warned = warnings.len();
             reader.with_reader(&path, &mut |r| {
                 if is_archive {
                     let mut head = [0u8; 4];
@@ -319,7 +445,25 @@ impl Application {
                 Ok(())
             })?;
             if let Some(sha256) = sha {
+                out.stats.files_hashed += 1;
+                out.stats.bytes_hashed += size;
+                // A file that warned is read again next time, to warn again.
+                let content = Content::File { size, sha256 };
+                match raw.filter(|_| warnings.len() == warned) {
+                    Some(raw) => out.index.add(raw, &full, content),
+                    None => out.index.add_untrusted(&full, content),
+                }
                 files.push(FileInfo { path, size, sha256 });
+            }
+        }
+        if let (Scope::Module(uri), ScopeReader::Nested { .. }) = (scope, &reader)
+            && let Some(ModuleData::Nested(raw)) = self.module_data.get(uri)
+        {
+            let content = Content::Module(files.clone());
+            if warnings.len() == warned_before {
+                out.index.add(raw, &raw.path, content);
+            } else {
+                out.index.add_untrusted(&raw.path, content);
             }
         }
         Ok(ScopeInventory {

@@ -8,6 +8,7 @@
 
 pub mod descriptor;
 pub(crate) mod detect;
+pub(crate) mod index;
 pub(crate) mod inventory;
 pub mod kind;
 pub(crate) mod scope;
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use descriptor::{DESCRIPTOR_PATH, DeclaredModule, Descriptor, LibraryDirectory};
-pub use inventory::{Digest, FileInfo, Inventory, ScopeInventory};
+pub use inventory::{Digest, FileInfo, Inventory, ScanStats, ScopeInventory};
 pub use kind::{MODULE_EXTENSIONS, ModuleKind, is_module_extension};
 pub(crate) use scope::{Files, ScopeReader};
 
