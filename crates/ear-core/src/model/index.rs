@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest as _, Sha256};
 
 use super::inventory::{FileInfo, hex};
-use super::{Application, Digest, Form, ModuleData};
+use super::{Application, Digest, Form, Inventory, ModuleData, Scope};
 use crate::path::EntryPath;
 use crate::source::{RawFile, Stamp};
 
@@ -89,11 +89,23 @@ impl ScanStart {
     }
 }
 
+/// What a builder holds for one item until the scan is done.
+#[derive(Debug)]
+enum Pending {
+    File {
+        size: u64,
+        sha256: [u8; 32],
+    },
+    /// A nested module: its files, or `None` to take them from the
+    /// inventory at the end (no second copy while the scan runs).
+    Module(Option<Vec<FileInfo>>),
+}
+
 /// Builds an index while an application is read.
 #[derive(Debug)]
 pub(crate) struct IndexBuilder {
     taken_at_ns: i64,
-    items: Vec<(EntryPath, Item)>,
+    items: Vec<(EntryPath, Stamp, Pending)>,
 }
 
 impl IndexBuilder {
@@ -104,28 +116,18 @@ impl IndexBuilder {
         }
     }
 
-    /// Records what `raw`, at `full` from the root, holds.
-    pub(crate) fn add(&mut self, raw: &RawFile, full: &EntryPath, content: Content) {
-        self.items.push((
-            full.clone(),
-            Item {
-                stamp: raw.stamp,
-                content,
-            },
-        ));
+    /// Records the size and hash of the file at `full` from the root, with
+    /// `stamp` ([`Stamp::None`]: described, but read again next time; for a
+    /// file whose reading warned, so that it warns again).
+    pub(crate) fn file(&mut self, stamp: Stamp, full: &EntryPath, size: u64, sha256: [u8; 32]) {
+        self.items
+            .push((full.clone(), stamp, Pending::File { size, sha256 }));
     }
 
-    /// Records what the file at `full` holds without vouching for it: the
-    /// index describes it (for drift reports) but it is read again next
-    /// time (its reading warned, and must warn again).
-    pub(crate) fn add_untrusted(&mut self, full: &EntryPath, content: Content) {
-        self.items.push((
-            full.clone(),
-            Item {
-                stamp: Stamp::None,
-                content,
-            },
-        ));
+    /// Records the nested module archive at `uri`, whose files the inventory
+    /// will hold.
+    pub(crate) fn module(&mut self, stamp: Stamp, uri: &EntryPath) {
+        self.items.push((uri.clone(), stamp, Pending::Module(None)));
     }
 
     /// Adds what another builder (one per hashing thread) collected.
@@ -133,13 +135,42 @@ impl IndexBuilder {
         self.items.extend(other.items);
     }
 
-    /// The index of the application read, whose digest is `digest`.
-    pub(crate) fn finish(self, form: Form, digest: Digest) -> ContentIndex {
+    /// The index of the application read: its files as `inventory` holds
+    /// them.
+    pub(crate) fn finish(self, form: Form, inventory: &Inventory) -> ContentIndex {
+        let digest = inventory.digest();
+        self.build(form, digest, &|uri| {
+            inventory
+                .scope(&Scope::Module(uri.clone()))
+                .map(|s| s.files.clone())
+        })
+    }
+
+    /// The index, taking the files of modules recorded without them from
+    /// `module_files`.
+    fn build(
+        self,
+        form: Form,
+        digest: Digest,
+        module_files: &dyn Fn(&EntryPath) -> Option<Vec<FileInfo>>,
+    ) -> ContentIndex {
+        let mut items = HashMap::with_capacity(self.items.len());
+        for (path, stamp, pending) in self.items {
+            let content = match pending {
+                Pending::File { size, sha256 } => Content::File { size, sha256 },
+                Pending::Module(Some(files)) => Content::Module(files),
+                Pending::Module(None) => match module_files(&path) {
+                    Some(files) => Content::Module(files),
+                    None => continue,
+                },
+            };
+            items.insert(path, Item { stamp, content });
+        }
         ContentIndex {
             form,
             taken_at_ns: self.taken_at_ns,
             digest,
-            items: self.items.into_iter().collect(),
+            items,
         }
     }
 }
@@ -155,15 +186,34 @@ impl ContentIndex {
     /// and is not racy.
     pub(crate) fn lookup(&self, raw: &RawFile, full: &EntryPath) -> Option<&Content> {
         let item = self.items.get(full)?;
-        if item.stamp != raw.stamp {
+        self.vouches(item, raw.stamp).then_some(&item.content)
+    }
+
+    /// Takes out the files of the nested module archive `raw` (its path is
+    /// the module URI), if the index vouches for them: they move into the
+    /// new inventory instead of being copied.
+    pub(crate) fn take_module(&mut self, raw: &RawFile) -> Option<Vec<FileInfo>> {
+        let item = self.items.get(&raw.path)?;
+        if !self.vouches(item, raw.stamp) || !matches!(item.content, Content::Module(_)) {
             return None;
         }
-        match raw.stamp {
-            Stamp::None => None,
+        match self.items.remove(&raw.path)?.content {
+            Content::Module(files) => Some(files),
+            Content::File { .. } => None,
+        }
+    }
+
+    /// Whether `item` still describes a file whose stamp is now `stamp`.
+    fn vouches(&self, item: &Item, stamp: Stamp) -> bool {
+        if item.stamp != stamp {
+            return false;
+        }
+        match stamp {
+            Stamp::None => false,
             Stamp::Disk {
                 mtime_ns, ctime_ns, ..
-            } if mtime_ns.max(ctime_ns) >= self.taken_at_ns => None,
-            _ => Some(&item.content),
+            } => mtime_ns.max(ctime_ns) < self.taken_at_ns,
+            Stamp::Entry { .. } => true,
         }
     }
 
@@ -197,23 +247,20 @@ impl ContentIndex {
             files
                 .binary_search_by(|f| f.0.cmp(full))
                 .ok()
-                .map(|i| Content::File {
-                    size: files[i].1,
-                    sha256: files[i].2,
-                })
+                .map(|i| (files[i].1, files[i].2))
         };
         let mut builder = IndexBuilder::new(start);
         for raw in &app.app_files {
-            if let Some(content) = find(&raw.path) {
-                builder.add(raw, &raw.path, content);
+            if let Some((size, sha)) = find(&raw.path) {
+                builder.file(raw.stamp, &raw.path, size, sha);
             }
         }
         for module in &app.modules {
             match app.module_data.get(&module.uri) {
                 Some(ModuleData::Nested(raw)) => {
-                    if let Some(content) = find(&raw.path) {
+                    if let Some((size, sha)) = find(&raw.path) {
                         // A module that cannot be read, kept as a plain file.
-                        builder.add_untrusted(&raw.path, content);
+                        builder.file(Stamp::None, &raw.path, size, sha);
                         continue;
                     }
                     let prefix = format!("{}/", module.uri);
@@ -229,27 +276,31 @@ impl ContentIndex {
                             })
                         })
                         .collect();
-                    builder.add(raw, &raw.path, Content::Module(inside));
+                    builder.items.push((
+                        raw.path.clone(),
+                        raw.stamp,
+                        Pending::Module(Some(inside)),
+                    ));
                 }
                 Some(ModuleData::Dir(dir)) => {
                     for raw in app.source.list_dir(dir)? {
                         let full = dir.join(&raw.path);
-                        if let Some(content) = find(&full) {
-                            builder.add(&raw, &full, content);
+                        if let Some((size, sha)) = find(&full) {
+                            builder.file(raw.stamp, &full, size, sha);
                         }
                     }
                 }
                 Some(ModuleData::Root) => {
                     for raw in app.source.list(&|_| false)?.files {
-                        if let Some(content) = find(&raw.path) {
-                            builder.add(&raw, &raw.path, content);
+                        if let Some((size, sha)) = find(&raw.path) {
+                            builder.file(raw.stamp, &raw.path, size, sha);
                         }
                     }
                 }
                 Some(ModuleData::Missing) | None => {}
             }
         }
-        Ok(builder.finish(app.form(), digest))
+        Ok(builder.build(app.form(), digest, &|_| None))
     }
 
     /// Writes the index (see [`ContentIndex::decode`] for the format).

@@ -11,7 +11,7 @@ use super::index::{Content, ContentIndex, IndexBuilder, ScanStart};
 use super::{Application, ModuleData, Scope, ScopeReader, Warning, WarningCode};
 use crate::error::{Error, Result};
 use crate::path::EntryPath;
-use crate::source::RawFile;
+use crate::source::{RawFile, Stamp};
 
 /// One file of a scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -209,20 +209,28 @@ impl ScanStats {
     }
 }
 
-/// What a scan of an application gives: its inventory, a fresh index of it,
-/// and what was read.
+/// What a scan of an application gives: its inventory, what was read, and
+/// the stamps to make a fresh index of it ([`Scan::index`]) when wanted.
 #[derive(Debug)]
 pub(crate) struct Scan {
     pub inventory: Inventory,
-    pub index: ContentIndex,
     pub stats: ScanStats,
+    form: super::Form,
+    stamps: IndexBuilder,
+}
+
+impl Scan {
+    /// A fresh content index of what was read.
+    pub(crate) fn index(self) -> ContentIndex {
+        self.stamps.finish(self.form, &self.inventory)
+    }
 }
 
 /// What hashing one scope gives.
 struct ScopeScan {
     result: Result<ScopeInventory>,
     warnings: Vec<Warning>,
-    index: IndexBuilder,
+    stamps: IndexBuilder,
     stats: ScanStats,
 }
 
@@ -240,32 +248,49 @@ impl Application {
     }
 
     /// [`Application::inventory`], taking from `index` the hashes of files
-    /// whose stamps it still vouches for, and building a fresh index.
-    pub(crate) fn scan(&self, index: Option<&ContentIndex>, start: ScanStart) -> Result<Scan> {
-        let index = index.filter(|i| i.form() == self.form());
+    /// whose stamps it still vouches for (a vouched module's files move out
+    /// of it, so they are never held twice).
+    pub(crate) fn scan(&self, index: Option<ContentIndex>, start: ScanStart) -> Result<Scan> {
+        let mut index = index.filter(|i| i.form() == self.form());
+        let taken: Vec<Option<Vec<FileInfo>>> = self
+            .modules
+            .iter()
+            .map(|m| match (&mut index, self.module_data.get(&m.uri)) {
+                (Some(index), Some(ModuleData::Nested(raw))) => index.take_module(raw),
+                _ => None,
+            })
+            .collect();
+        let index = index.as_ref();
         let mut warnings = Vec::new();
-        let mut builder = IndexBuilder::new(start);
+        let mut stamps = IndexBuilder::new(start);
         let mut stats = ScanStats::default();
-        let app = self.hash_scope(&Scope::Application, index, start);
+        let app = self.hash_scope(&Scope::Application, index, start, None);
         warnings.extend(app.warnings);
-        builder.extend(app.index);
+        stamps.extend(app.stamps);
         stats.add(app.stats);
         let mut app_scope = app.result?;
         let mut scopes = Vec::with_capacity(self.modules.len() + 1);
         // Modules are hashed on two threads (inflating and hashing dominate).
+        let mut work: Vec<(usize, &super::Module, Option<Vec<FileInfo>>)> = self
+            .modules
+            .iter()
+            .zip(taken)
+            .enumerate()
+            .map(|(i, (m, t))| (i, m, t))
+            .collect();
+        let mut halves: [Vec<_>; 2] = [Vec::new(), Vec::new()];
+        for (n, item) in work.drain(..).enumerate() {
+            halves[n % 2].push(item);
+        }
         let hashed: Vec<ScopeScan> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..2)
-                .map(|worker| {
+            let workers: Vec<_> = halves
+                .into_iter()
+                .map(|half| {
                     s.spawn(move || {
-                        self.modules
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| i % 2 == worker)
-                            .map(|(i, m)| {
-                                (
-                                    i,
-                                    self.hash_scope(&Scope::Module(m.uri.clone()), index, start),
-                                )
+                        half.into_iter()
+                            .map(|(i, m, taken)| {
+                                let scope = Scope::Module(m.uri.clone());
+                                (i, self.hash_scope(&scope, index, start, taken))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -287,7 +312,7 @@ impl Application {
         }
         for (module, scanned) in self.modules.iter().zip(hashed) {
             warnings.extend(scanned.warnings);
-            builder.extend(scanned.index);
+            stamps.extend(scanned.stamps);
             stats.add(scanned.stats);
             let scope = Scope::Module(module.uri.clone());
             match scanned.result {
@@ -312,13 +337,7 @@ impl Application {
                     let sha = self.source.with_reader(raw, |r| sha256_of(r, &location))?;
                     stats.files_hashed += 1;
                     stats.bytes_hashed += raw.size;
-                    builder.add_untrusted(
-                        &raw.path,
-                        Content::File {
-                            size: raw.size,
-                            sha256: sha,
-                        },
-                    );
+                    stamps.file(Stamp::None, &raw.path, raw.size, sha);
                     app_scope.files.push(FileInfo {
                         path: raw.path.clone(),
                         size: raw.size,
@@ -333,12 +352,11 @@ impl Application {
             }
         }
         scopes.insert(0, app_scope);
-        let inventory = Inventory { scopes, warnings };
-        let index = builder.finish(self.form(), inventory.digest());
         Ok(Scan {
-            inventory,
-            index,
+            inventory: Inventory { scopes, warnings },
             stats,
+            form: self.form(),
+            stamps,
         })
     }
 
@@ -350,11 +368,14 @@ impl Application {
         Ok(self.inventory()?.digest())
     }
 
+    /// Hashes one scope; `taken` holds its files when the index vouched for
+    /// its nested archive (which is then not even opened).
     fn hash_scope(
         &self,
         scope: &Scope,
         index: Option<&ContentIndex>,
         start: ScanStart,
+        taken: Option<Vec<FileInfo>>,
     ) -> ScopeScan {
         let mut out = ScopeScan {
             result: Ok(ScopeInventory {
@@ -362,20 +383,17 @@ impl Application {
                 files: Vec::new(),
             }),
             warnings: Vec::new(),
-            index: IndexBuilder::new(start),
+            stamps: IndexBuilder::new(start),
             stats: ScanStats::default(),
         };
-        // An untouched nested module is not even opened.
-        if let (Scope::Module(uri), Some(index)) = (scope, index)
+        if let (Scope::Module(uri), Some(files)) = (scope, taken)
             && let Some(ModuleData::Nested(raw)) = self.module_data.get(uri)
-            && let Some(Content::Module(files)) = index.lookup(raw, &raw.path)
         {
             out.stats.files_indexed += files.len() as u64;
-            out.index
-                .add(raw, &raw.path, Content::Module(files.clone()));
+            out.stamps.module(raw.stamp, uri);
             out.result = Ok(ScopeInventory {
                 scope: scope.clone(),
-                files: files.clone(),
+                files,
             });
             return out;
         }
@@ -412,7 +430,7 @@ impl Application {
                 && let Some(&Content::File { size, sha256 }) = index.lookup(raw, &full)
             {
                 out.stats.files_indexed += 1;
-                out.index.add(raw, &full, Content::File { size, sha256 });
+                out.stamps.file(raw.stamp, &full, size, sha256);
                 files.push(FileInfo { path, size, sha256 });
                 continue;
             }
@@ -447,11 +465,14 @@ impl Application {
             if let Some(sha256) = sha {
                 out.stats.files_hashed += 1;
                 out.stats.bytes_hashed += size;
-                // A file that warned is read again next time, to warn again.
-                let content = Content::File { size, sha256 };
-                match raw.filter(|_| warnings.len() == warned) {
-                    Some(raw) => out.index.add(raw, &full, content),
-                    None => out.index.add_untrusted(&full, content),
+                if let Some(raw) = raw {
+                    // A file that warned is read again next time, to warn again.
+                    let stamp = if warnings.len() == warned {
+                        raw.stamp
+                    } else {
+                        Stamp::None
+                    };
+                    out.stamps.file(stamp, &full, size, sha256);
                 }
                 files.push(FileInfo { path, size, sha256 });
             }
@@ -459,12 +480,12 @@ impl Application {
         if let (Scope::Module(uri), ScopeReader::Nested { .. }) = (scope, &reader)
             && let Some(ModuleData::Nested(raw)) = self.module_data.get(uri)
         {
-            let content = Content::Module(files.clone());
-            if warnings.len() == warned_before {
-                out.index.add(raw, &raw.path, content);
+            let stamp = if warnings.len() == warned_before {
+                raw.stamp
             } else {
-                out.index.add_untrusted(&raw.path, content);
-            }
+                Stamp::None
+            };
+            out.stamps.module(stamp, uri);
         }
         Ok(ScopeInventory {
             scope: scope.clone(),

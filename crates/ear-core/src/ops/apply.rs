@@ -432,7 +432,8 @@ pub(super) fn apply_locked(
         });
     }
     if plan.is_noop() {
-        content::keep_index(state, &scan);
+        let scanned = Some(scan.stats);
+        content::keep_index(state, scan);
         state.event("up-to-date", None, &update.source().display().to_string());
         return Ok(ApplyReport {
             plan,
@@ -443,7 +444,7 @@ pub(super) fn apply_locked(
             recovered: None,
             state_dir: options.state_dir.clone(),
             forced_over_drift: false,
-            scanned: Some(scan.stats),
+            scanned,
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;

@@ -24,13 +24,13 @@ use crate::write::Predicted;
 /// Reads `app` with the index kept in `state`, if any.
 pub(super) fn scan(app: &Application, state: &StateDir, start: ScanStart) -> Result<Scan> {
     let (index, _) = state.read_index();
-    app.scan(index.as_ref(), start)
+    app.scan(index, start)
 }
 
 /// Writes the index of a scan just made (the application unchanged since).
-pub(super) fn keep_index(state: &StateDir, scan: &Scan) {
+pub(super) fn keep_index(state: &StateDir, scan: Scan) {
     if state.path().is_dir() {
-        let _ = state.write_index(&scan.index);
+        let _ = state.write_index(&scan.index());
     }
 }
 
@@ -207,6 +207,13 @@ fn verify_locked(
     let app = Application::open(app_path)?;
     let start = ScanStart::now();
     let fresh = app.scan(None, start)?;
+    let digest = fresh.inventory.digest();
+    let ScanStats {
+        files_hashed,
+        bytes_hashed,
+        ..
+    } = fresh.stats;
+    let fresh = fresh.index();
     let (index, index_problem) = state.read_index();
     let index = index.filter(|i| i.form() == app.form());
     let last_record = state
@@ -220,28 +227,22 @@ fn verify_locked(
         (None, None, Some(i)) => (Some(i.digest()), Baseline::Index),
         (None, None, None) => (None, Baseline::None),
     };
-    let digest = fresh.inventory.digest();
     let drifted_index = index.as_ref().filter(|i| Some(i.digest()) == expected);
     let mut drifted = Vec::new();
     let clean = expected.is_none_or(|e| e == digest);
     if !clean && let Some(known) = drifted_index {
-        drifted = compare(&known.files(), &fresh.index.files());
+        drifted = compare(&known.files(), &fresh.files());
     }
     let drifted_known = clean || drifted_index.is_some();
     // A clean application gets a fresh index; a drifted one keeps the index
     // of its expected content, so that the files stay named until the next
     // apply or rollback (which reads the drifted files again by their stamps).
     let kept = if clean || index.is_none() {
-        state.write_index(&fresh.index)?;
+        state.write_index(&fresh)?;
         "refreshed"
     } else {
         "kept"
     };
-    let ScanStats {
-        files_hashed,
-        bytes_hashed,
-        ..
-    } = fresh.stats;
     Ok(VerifyReport {
         application: app_path.to_path_buf(),
         form: app.form(),
