@@ -130,6 +130,14 @@ impl IndexBuilder {
         self.items.push((uri.clone(), stamp, Pending::Module(None)));
     }
 
+    /// The stamps taken, by path from the root.
+    pub(crate) fn stamps(&self) -> HashMap<EntryPath, Stamp> {
+        self.items
+            .iter()
+            .map(|(path, stamp, _)| (path.clone(), *stamp))
+            .collect()
+    }
+
     /// Adds what another builder (one per hashing thread) collected.
     pub(crate) fn extend(&mut self, other: IndexBuilder) {
         self.items.extend(other.items);
@@ -301,6 +309,57 @@ impl ContentIndex {
             }
         }
         Ok(builder.build(app.form(), digest, &|_| None))
+    }
+
+    /// Describes the expanded application `app` just changed in place (its
+    /// module layout unchanged): every file holds what `files` says (full
+    /// path, size, SHA-256, sorted); a file `written` gets the stamp it has
+    /// now, every other one keeps the stamp `before` took while reading it
+    /// (a scan of this very operation), so nothing is walked again.
+    pub(crate) fn describe_written(
+        app: &Application,
+        before: &HashMap<EntryPath, Stamp>,
+        written: &dyn Fn(&EntryPath) -> bool,
+        files: &[(EntryPath, u64, [u8; 32])],
+        digest: Digest,
+        start: ScanStart,
+    ) -> ContentIndex {
+        let stamp = |full: &EntryPath| {
+            if written(full) {
+                match std::fs::symlink_metadata(app.path().join(full.as_str())) {
+                    Ok(meta) if meta.is_file() => Stamp::of_disk(&meta),
+                    _ => Stamp::None,
+                }
+            } else {
+                before.get(full).copied().unwrap_or(Stamp::None)
+            }
+        };
+        let mut builder = IndexBuilder::new(start);
+        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::new();
+        for (full, size, sha256) in files {
+            if let Some((Scope::Module(uri), rel)) = app.locate(full)
+                && matches!(app.module_data.get(&uri), Some(ModuleData::Nested(_)))
+            {
+                modules.entry(uri).or_default().push(FileInfo {
+                    path: rel,
+                    size: *size,
+                    sha256: *sha256,
+                });
+                continue;
+            }
+            builder.file(stamp(full), full, *size, *sha256);
+        }
+        for module in &app.modules {
+            if let Some(ModuleData::Nested(raw)) = app.module_data.get(&module.uri) {
+                let inside = modules.remove(&module.uri).unwrap_or_default();
+                builder.items.push((
+                    raw.path.clone(),
+                    stamp(&raw.path),
+                    Pending::Module(Some(inside)),
+                ));
+            }
+        }
+        builder.build(app.form(), digest, &|_| None)
     }
 
     /// Writes the index (see [`ContentIndex::decode`] for the format).

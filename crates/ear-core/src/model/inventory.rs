@@ -220,6 +220,11 @@ pub(crate) struct Scan {
 }
 
 impl Scan {
+    /// The stamps taken while reading, by path from the root.
+    pub(crate) fn stamps(&self) -> std::collections::HashMap<EntryPath, Stamp> {
+        self.stamps.stamps()
+    }
+
     /// A fresh content index of what was read.
     pub(crate) fn index(self) -> ContentIndex {
         self.stamps.finish(self.form, &self.inventory)
@@ -419,7 +424,7 @@ impl Application {
         }
         // Files of the outer source carry stamps, each its own index item.
         let outer: Option<&[RawFile]> = match &reader {
-            ScopeReader::Outer { files, .. } => Some(files),
+            ScopeReader::Outer { files, .. } => Some(&files.0),
             ScopeReader::Nested { .. } => None,
         };
         let mut files = Vec::new();

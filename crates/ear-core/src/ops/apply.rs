@@ -505,7 +505,7 @@ pub(super) fn apply_locked(
         state.event("failed", Some(&id), &err.to_string());
         return Err(err);
     }
-    content::index_written(app_path, &options.plan.limits, state, &predicted, start);
+    content::index_written(&app, &scan, &set, state, &predicted, start);
     record.status = Status::Applied;
     if let Err(err) = state.write_record(&record) {
         // The application is the new version; only its record lags behind.

@@ -8,6 +8,7 @@
 //! §9.9: reading never writes). Failing to write an index costs speed on
 //! the next run, never correctness, so it never fails an operation.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -16,10 +17,10 @@ use super::recover::{ensure_not_interrupted, state_of};
 use crate::error::Result;
 use crate::model::index::{ContentIndex, ScanStart};
 use crate::model::inventory::{Scan, ScanStats};
-use crate::model::{Application, Digest, Form, Inventory};
+use crate::model::{Application, DESCRIPTOR_PATH, Digest, Form, Inventory, is_module_extension};
 use crate::path::EntryPath;
 use crate::state::{StateDir, Status};
-use crate::write::Predicted;
+use crate::write::{ChangeSet, Predicted};
 
 /// Reads `app` with the index kept in `state`, if any.
 pub(super) fn scan(app: &Application, state: &StateDir, start: ScanStart) -> Result<Scan> {
@@ -35,18 +36,51 @@ pub(super) fn keep_index(state: &StateDir, scan: Scan) {
 }
 
 /// Writes the index of the application just written at `app_path`, whose
-/// content `predicted` says, the stamps read from the new application.
-/// `start` is when the operation began reading: what it wrote is racy.
+/// content `predicted` says. An expanded application whose module layout
+/// cannot have changed keeps the stamps `scan` took and stats only the
+/// files `set` wrote; otherwise the stamps are read from the application
+/// opened anew. `start` is when the operation began reading: what it wrote
+/// is racy, so read again next time.
 pub(super) fn index_written(
-    app_path: &Path,
-    limits: &crate::Limits,
+    app: &Application,
+    scan: &Scan,
+    set: &ChangeSet,
     state: &StateDir,
     predicted: &Predicted,
     start: ScanStart,
 ) {
-    let described = Application::open_with(app_path, limits).and_then(|after| {
-        ContentIndex::describe(&after, &predicted.files, predicted.digest, start)
-    });
+    // Only a nested module archive is indexed differently from a file: the
+    // layout holds unless one can appear or vanish. With a descriptor the
+    // modules are the declared ones; without, any archive at the root may
+    // be one.
+    let same_layout = set.whole.is_empty()
+        && set.app.keys().all(|p| {
+            p.as_str() != DESCRIPTOR_PATH
+                && app.module(p).is_none()
+                && (app.descriptor().is_some()
+                    || !p
+                        .extension()
+                        .is_some_and(|e| is_module_extension(e.as_str())))
+        });
+    let described = if app.form() == Form::Expanded && same_layout {
+        let mut written: HashSet<EntryPath> = set.app.keys().cloned().collect();
+        for (uri, files) in &set.module_files {
+            written.insert(uri.clone());
+            written.extend(files.keys().map(|rel| uri.join(rel)));
+        }
+        Ok(ContentIndex::describe_written(
+            app,
+            &scan.stamps(),
+            &|p| written.contains(p),
+            &predicted.files,
+            predicted.digest,
+            start,
+        ))
+    } else {
+        Application::open_with(app.path(), app.limits()).and_then(|after| {
+            ContentIndex::describe(&after, &predicted.files, predicted.digest, start)
+        })
+    };
     match described {
         Ok(index) if state.write_index(&index).is_ok() => {}
         // An index that may describe the old content must not stay: stamps
