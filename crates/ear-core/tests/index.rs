@@ -84,7 +84,11 @@ fn a_warm_index_spares_reading_what_did_not_change() -> TestResult {
     // apply wrote are read once more, and then come from the index too.
     let dir = tempfile::tempdir()?;
     let other = dir.path().join("shop");
-    ear_fixtures::write_expanded(&sample::shop_ear(), &other, &["catalog.war", "storefront.war"])?;
+    ear_fixtures::write_expanded(
+        &sample::shop_ear(),
+        &other,
+        &["catalog.war", "storefront.war"],
+    )?;
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let applied = apply(&other, &Update::infer(&f.fix)?, &ApplyOptions::default())?;
     let cold = applied.scanned.ok_or("no scan")?;

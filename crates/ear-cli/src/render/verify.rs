@@ -55,13 +55,14 @@ pub fn render(report: &VerifyReport, format: Format) -> Result<String, serde_jso
     } else {
         let _ = writeln!(out, "{verdict}");
     }
-    let _ = writeln!(out, "  digest:   {}", report.digest);
+    let (item, code) = if md { ("- ", "`") } else { ("  ", "") };
+    let _ = writeln!(out, "{item}digest:   {code}{}{code}", report.digest);
     if let Some(expected) = report.expected {
-        let _ = writeln!(out, "  expected: {expected}");
+        let _ = writeln!(out, "{item}expected: {code}{expected}{code}");
     }
     let _ = writeln!(
         out,
-        "  read {} files ({} bytes)",
+        "{item}read {} files ({} bytes)",
         report.files, report.bytes
     );
     if !report.is_clean() {
