@@ -28,7 +28,7 @@ pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
     if !settings.options.digest || update.kind() == UpdateKind::Full {
         return Plan::new(&app, &update, &settings.options);
     }
-    let mut plan = Plan::new(&app, &update, &settings.options.clone().digest(false))?;
+    let mut plan = Plan::new(&app, &update, &settings.options.digest(false))?;
     plan.application.digest = Some(ear_core::inventory(&app, state_dir)?.digest());
     Ok(plan)
 }
