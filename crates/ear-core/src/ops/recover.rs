@@ -182,11 +182,19 @@ fn inside(path: &Path, dir: &Path) -> bool {
 }
 
 /// Rolls back or finishes an interrupted apply explicitly (`earpatch recover`).
+/// When something was settled, the content index is brought up to date
+/// (reading only the files whose stamps changed).
 ///
 /// # Errors
 /// The state cannot be read or the lock is held.
 pub fn recover(app_path: &Path, state_dir: Option<&Path>) -> Result<Recovery> {
     let state = state_of(app_path, state_dir)?;
     let _lock = state.lock(app_path)?;
-    Ok(settle(app_path, &state)?.unwrap_or(Recovery::Clean))
+    let recovery = settle(app_path, &state)?.unwrap_or(Recovery::Clean);
+    if recovery != Recovery::Clean {
+        let app = Application::open(app_path)?;
+        let scan = super::content::scan(&app, &state, ScanStart::now())?;
+        super::content::keep_index(&state, scan);
+    }
+    Ok(recovery)
 }
