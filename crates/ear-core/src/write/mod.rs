@@ -11,6 +11,7 @@
 pub(crate) mod archive;
 pub(crate) mod descriptor_edit;
 pub(crate) mod expanded;
+pub(crate) mod full;
 pub(crate) mod zipout;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,12 +81,15 @@ impl<'u> ChangeSet<'u> {
             Payload::Full(new_app) => Some(new_app.as_ref()),
             _ => None,
         };
+        // A copied archive reads no file of the new application.
+        let reads_new = full::copied_archive(app, update).is_none();
         for change in plan.effective_changes() {
             let action = match (&change.origin, change.op) {
                 (_, Op::Delete) | (Origin::None, _) => None,
                 (origin, _) => Some(New::Update(origin.clone())),
             };
-            if let (Some(new_app), Origin::NewApplication(path)) = (new_app, &change.origin)
+            if reads_new
+                && let (Some(new_app), Origin::NewApplication(path)) = (new_app, &change.origin)
                 && let Some((scope, _)) = new_app.locate(path)
                 && !set.new_scopes.contains_key(&scope)
             {
@@ -200,6 +204,11 @@ impl<'u> ChangeSet<'u> {
 
     /// SHA-256 of `new`, streamed.
     pub(crate) fn sha256(&self, new: &New, location: &str) -> Result<[u8; 32]> {
+        if let New::Update(origin) = new
+            && let Some(sha256) = origin.known_sha256(self.update)
+        {
+            return Ok(sha256);
+        }
         self.with_reader(new, |r| sha256_of(r, location))
     }
 
@@ -285,7 +294,10 @@ pub(crate) fn write_application(
     journal_dir: Option<&Path>,
 ) -> Result<()> {
     match (app.form(), journal_dir) {
-        (Form::Archive, _) => archive::write(app, set, out),
+        (Form::Archive, _) => match full::new_archive(app, set) {
+            Some(new) => full::copy_archive(new, out),
+            None => archive::write(app, set, out),
+        },
         (Form::Expanded, Some(journal)) if out == app.path() => {
             expanded::apply_in_place(app, set, journal)
         }
