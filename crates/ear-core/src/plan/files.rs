@@ -2,7 +2,7 @@
 //! add, replace or unchanged (byte-identical), each classified by the
 //! restart rules. Reads only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::planner::{Entry, ModuleAfter, Planner};
 use super::{ModuleChange, Op, Origin};
@@ -140,14 +140,12 @@ impl Planner<'_> {
         };
         let existing_sizes: BTreeMap<EntryPath, u64> =
             self.reader(scope)?.files().into_iter().collect();
-        let existing: BTreeSet<&EntryPath> = existing_sizes.keys().collect();
         let lib = self.app.library_directory().clone();
+        self.changes.reserve(files.len());
         for (rel, entry) in files {
-            let full = scope.full_path(rel);
-            if let Some(file_ancestor) = rel
-                .ancestors()
-                .find(|a| EntryPath::new(a).is_ok_and(|a| existing.contains(&a)))
-            {
+            // The entry's own path is the full path (a shared clone).
+            let full = entry.path.clone();
+            if let Some(file_ancestor) = rel.ancestors().find(|a| existing_sizes.contains_key(*a)) {
                 return Err(Error::refused(
                     self.entry_location(&entry.path),
                     format!(
@@ -161,10 +159,10 @@ impl Planner<'_> {
             let old_size = existing_sizes.get(rel).copied();
             let op = match old_size {
                 None => {
-                    if existing
+                    if existing_sizes
                         .range(rel.clone()..)
                         .next()
-                        .is_some_and(|p| p.is_inside(rel))
+                        .is_some_and(|(p, _)| p.is_inside(rel))
                     {
                         return Err(Error::refused(
                             self.entry_location(&entry.path),

@@ -228,10 +228,7 @@ impl<'a> Planner<'a> {
                 whole_modules.push(entry);
                 continue;
             }
-            let holder = entry
-                .path
-                .ancestors()
-                .find_map(|a| after.get_key_value(&EntryPath::new(a).ok()?));
+            let holder = entry.path.ancestors().find_map(|a| after.get_key_value(a));
             if let Some((uri, module)) = holder {
                 if shipped_whole.contains(uri) {
                     return Err(Error::refused(
