@@ -8,6 +8,7 @@
 
 pub mod descriptor;
 pub(crate) mod detect;
+pub(crate) mod index;
 pub(crate) mod inventory;
 pub mod kind;
 pub(crate) mod scope;
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use descriptor::{DESCRIPTOR_PATH, DeclaredModule, Descriptor, LibraryDirectory};
-pub use inventory::{Digest, FileInfo, Inventory, ScopeInventory};
+pub use inventory::{Digest, FileInfo, Inventory, ScanStats, ScopeInventory};
 pub use kind::{MODULE_EXTENSIONS, ModuleKind, is_module_extension};
 pub(crate) use scope::{Files, ScopeReader};
 
@@ -226,7 +227,13 @@ pub struct Application {
     module_data: BTreeMap<EntryPath, ModuleData>,
     app_files: Vec<RawFile>,
     warnings: Vec<Warning>,
+    /// Listings of module directories, each walked once per opening (the
+    /// scan, the plan and the writer all read them).
+    listings: std::sync::Mutex<BTreeMap<EntryPath, Listed>>,
 }
+
+/// A module directory's files and the links met there.
+type Listed = std::sync::Arc<(Vec<RawFile>, Vec<EntryPath>)>;
 
 impl Application {
     /// Opens an application: an `.ear` file, an expanded directory, or a
@@ -258,6 +265,7 @@ impl Application {
             module_data: BTreeMap::new(),
             app_files: Vec::new(),
             warnings: Vec::new(),
+            listings: std::sync::Mutex::default(),
         };
         let standalone_kind = app.standalone_kind()?;
         if let Some(kind) = standalone_kind {
@@ -355,27 +363,20 @@ impl Application {
         match scope {
             Scope::Application => Ok(ScopeReader::Outer {
                 app: self,
-                files: self.app_files.clone(),
-                links: Vec::new(),
+                files: std::sync::Arc::new((self.app_files.clone(), Vec::new())),
             }),
             Scope::Module(uri) => match self.module_data.get(uri) {
                 None | Some(ModuleData::Missing) => Ok(ScopeReader::Outer {
                     app: self,
-                    files: Vec::new(),
-                    links: Vec::new(),
+                    files: std::sync::Arc::default(),
                 }),
-                Some(ModuleData::Dir(dir)) => {
-                    let (files, links) = self.source.list_dir_with_links(dir)?;
-                    Ok(ScopeReader::Outer {
-                        app: self,
-                        files,
-                        links,
-                    })
-                }
+                Some(ModuleData::Dir(dir)) => Ok(ScopeReader::Outer {
+                    app: self,
+                    files: self.listing(dir)?,
+                }),
                 Some(ModuleData::Root) => Ok(ScopeReader::Outer {
                     app: self,
-                    files: self.source.list(&|_| false)?.files,
-                    links: Vec::new(),
+                    files: std::sync::Arc::new((self.source.list(&|_| false)?.files, Vec::new())),
                 }),
                 Some(ModuleData::Nested(raw)) => {
                     let zip = self.source.open_nested(raw)?;
@@ -391,6 +392,26 @@ impl Application {
                 }
             },
         }
+    }
+
+    /// The files under module directory `dir` and the links met there,
+    /// walked on first use.
+    fn listing(&self, dir: &EntryPath) -> Result<Listed> {
+        let cached = self
+            .listings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(dir)
+            .cloned();
+        if let Some(listed) = cached {
+            return Ok(listed);
+        }
+        let listed: Listed = std::sync::Arc::new(self.source.list_dir_with_links(dir)?);
+        self.listings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(dir.clone(), listed.clone());
+        Ok(listed)
     }
 
     /// The files of one scope with their sizes (paths relative to the scope),

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::fs::{parent_dir, temp_prefix};
 use crate::model::Application;
+use crate::model::index::ScanStart;
 use crate::state::{Record, StateDir, Status};
 use crate::write::expanded::{self, Replay};
 
@@ -92,7 +93,10 @@ pub(super) fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recover
         .collect();
     let settled_records = !pending.is_empty();
     if !pending.is_empty() {
-        let digest = Application::open(app_path)?.digest()?;
+        let app = Application::open(app_path)?;
+        let digest = super::content::scan(&app, state, ScanStart::now())?
+            .inventory
+            .digest();
         for record in &mut pending {
             record.status = if digest == record.digest_after {
                 Status::Applied

@@ -111,11 +111,11 @@ impl Origin {
         self.with_reader(update, |r| sha256_of(r, &location))
     }
 
-    /// SHA-256 of the new bytes when already known without reading them
-    /// (a file of a full update's new application, from its inventory).
-    pub(crate) fn known_sha256(&self, update: &Update) -> Option<[u8; 32]> {
+    /// Size and SHA-256 of the new bytes when already known without reading
+    /// them (a file of a full update's new application, from its inventory).
+    pub(crate) fn known_file(&self, update: &Update) -> Option<(u64, [u8; 32])> {
         match self {
-            Origin::NewApplication(path) => update.new_file(path).map(|f| f.sha256),
+            Origin::NewApplication(path) => update.new_file(path).map(|f| (f.size, f.sha256)),
             _ => None,
         }
     }
