@@ -1,7 +1,8 @@
 //! Writing a plan (spec §5): the [`ChangeSet`] (the bytes each change
 //! writes), archives rewritten to a temporary file and renamed over the
-//! target ([`archive`]), expanded applications changed through a journal
-//! ([`expanded`]), module registration in the descriptor
+//! target ([`archive`]), or for a full update of an archive by an archive
+//! the new archive copied whole ([`full`]), expanded applications changed
+//! through a journal ([`expanded`]), module registration in the descriptor
 //! ([`descriptor_edit`]), and the zips earpatch builds from scratch
 //! ([`zipout`]).
 //!
