@@ -198,7 +198,12 @@ fn apply_to_output(
     if let Some(inv) = &inventory {
         check_expected(app_path, inv.digest(), options)?;
     }
-    let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
+    let mut plan = Plan::build(
+        &app,
+        update,
+        &options.plan.digest(false),
+        inventory.as_ref(),
+    )?;
     plan.application.digest = inventory.as_ref().map(Inventory::digest);
     check_strict(&plan, options)?;
     if options.dry_run {
@@ -414,7 +419,7 @@ pub(super) fn apply_locked(
     }
     let rolls_back = undoing.map(|u| u.record.id.as_str());
     let forced_over_drift = undoing.is_some_and(|u| digest != u.record.digest_after);
-    let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
+    let mut plan = Plan::build(&app, update, &options.plan.digest(false), Some(inventory))?;
     plan.application.digest = Some(digest);
     check_strict(&plan, options)?;
     let output = app_path.to_path_buf();

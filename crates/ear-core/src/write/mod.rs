@@ -1,7 +1,8 @@
 //! Writing a plan (spec §5): the [`ChangeSet`] (the bytes each change
 //! writes), archives rewritten to a temporary file and renamed over the
-//! target ([`archive`]), expanded applications changed through a journal
-//! ([`expanded`]), module registration in the descriptor
+//! target ([`archive`]), or for a full update of an archive by an archive
+//! the new archive copied whole ([`full`]), expanded applications changed
+//! through a journal ([`expanded`]), module registration in the descriptor
 //! ([`descriptor_edit`]), and the zips earpatch builds from scratch
 //! ([`zipout`]).
 //!
@@ -11,6 +12,7 @@
 pub(crate) mod archive;
 pub(crate) mod descriptor_edit;
 pub(crate) mod expanded;
+pub(crate) mod full;
 pub(crate) mod zipout;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,12 +82,15 @@ impl<'u> ChangeSet<'u> {
             Payload::Full(new_app) => Some(new_app.as_ref()),
             _ => None,
         };
+        // A copied archive reads no file of the new application.
+        let reads_new = full::copied_archive(app, update).is_none();
         for change in plan.effective_changes() {
             let action = match (&change.origin, change.op) {
                 (_, Op::Delete) | (Origin::None, _) => None,
                 (origin, _) => Some(New::Update(origin.clone())),
             };
-            if let (Some(new_app), Origin::NewApplication(path)) = (new_app, &change.origin)
+            if reads_new
+                && let (Some(new_app), Origin::NewApplication(path)) = (new_app, &change.origin)
                 && let Some((scope, _)) = new_app.locate(path)
                 && !set.new_scopes.contains_key(&scope)
             {
@@ -280,7 +285,10 @@ pub(crate) fn write_application(
     journal_dir: Option<&Path>,
 ) -> Result<()> {
     match (app.form(), journal_dir) {
-        (Form::Archive, _) => archive::write(app, set, out),
+        (Form::Archive, _) => match full::new_archive(app, set) {
+            Some(new) => full::copy_archive(new, out),
+            None => archive::write(app, set, out),
+        },
         (Form::Expanded, Some(journal)) if out == app.path() => {
             expanded::apply_in_place(app, set, journal)
         }
@@ -340,7 +348,15 @@ pub(crate) fn predict(before: &Inventory, set: &ChangeSet) -> Result<Predicted> 
     let hash = |path: &EntryPath, action: &Action| -> Result<Option<(u64, [u8; 32])>> {
         action
             .as_ref()
-            .map(|new| set.with_reader(new, |r| sized_sha256(r, &location(path))))
+            .map(|new| {
+                // A file of a full update's new application: its inventory says.
+                if let New::Update(origin) = new
+                    && let Some(known) = origin.known_file(set.update)
+                {
+                    return Ok(known);
+                }
+                set.with_reader(new, |r| sized_sha256(r, &location(path)))
+            })
             .transpose()
     };
     for (path, action) in &set.app {
