@@ -25,12 +25,11 @@ pub fn open_and_plan(settings: &PlanSettings) -> ear_core::Result<Plan> {
     ear_core::ensure_not_interrupted(&settings.update.app, state_dir)?;
     let app = Application::open_with(&settings.update.app, &settings.options.limits)?;
     let update = settings.update.open()?;
-    if !settings.options.digest || update.kind() == UpdateKind::Full {
+    if !settings.options.digest && update.kind() != UpdateKind::Full {
         return Plan::new(&app, &update, &settings.options);
     }
-    let mut plan = Plan::new(&app, &update, &settings.options.digest(false))?;
-    plan.application.digest = Some(ear_core::inventory(&app, state_dir)?.digest());
-    Ok(plan)
+    let inventory = ear_core::inventory(&app, state_dir)?;
+    Plan::with_inventory(&app, &update, &settings.options, &inventory)
 }
 
 /// With `--strict`, plan warnings end the run with an error.

@@ -321,6 +321,22 @@ impl Plan {
         Plan::build(app, update, options, None)
     }
 
+    /// [`Plan::new`] with `app`'s inventory already taken (for example
+    /// through its content index, [`crate::inventory`]): the application is
+    /// not read again, neither for the digest nor to compare it with a full
+    /// update's new application. The inventory must be `app`'s.
+    ///
+    /// # Errors
+    /// As [`Plan::new`].
+    pub fn with_inventory(
+        app: &Application,
+        update: &Update,
+        options: &PlanOptions,
+        inventory: &Inventory,
+    ) -> Result<Plan> {
+        Plan::build(app, update, options, Some(inventory))
+    }
+
     /// [`Plan::new`] for a caller that already holds `app`'s inventory
     /// (`known`): the application is then not read again, neither for the
     /// digest nor to compare it with a full update's new application.
