@@ -843,7 +843,11 @@ fn sigkill_at_100_random_moments_leaves_old_or_new_on_both_forms() -> TestResult
             // file: the index the kill left behind told the truth.
             let (_, out, err) = run(&["verify", s(&app), "--format", "json"]);
             let report: Value = serde_json::from_str(&out).map_err(|e| format!("{e}: {err}"))?;
-            assert_eq!(report["digest"].as_str(), Some(now.as_str()), "{form:?} at {at:?}");
+            assert_eq!(
+                report["digest"].as_str(),
+                Some(now.as_str()),
+                "{form:?} at {at:?}"
+            );
             if now == old {
                 saw_old += 1;
             } else {

@@ -492,7 +492,7 @@ pub(super) fn apply_locked(
         digest_before: digest,
         digest_after,
         impact: plan.impact.clone(),
-        plan: serde_json::to_value(&plan)
+        plan: serde_json::value::to_raw_value(&plan)
             .map_err(|e| Error::io("cannot write", &record_dir, e.into()))?,
         undo,
         rolls_back: rolls_back.map(str::to_owned),

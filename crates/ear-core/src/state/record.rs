@@ -62,8 +62,10 @@ pub struct Record {
     pub digest_after: Digest,
     /// The restart impact.
     pub impact: Impact,
-    /// The plan (spec §8 JSON).
-    pub plan: serde_json::Value,
+    /// The plan (spec §8 JSON), kept as its JSON text: records are listed
+    /// often and a full update's plan lists every file (tens of MB as a
+    /// parsed tree). `serde_json::from_str(record.plan.get())` parses it.
+    pub plan: Box<serde_json::value::RawValue>,
     /// File name of the undo bundle in the record's folder.
     pub undo: String,
     /// For a rollback: the id of the record it undid.
