@@ -15,6 +15,7 @@ pub(crate) mod scope;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -26,7 +27,7 @@ pub(crate) use scope::{Files, ScopeReader};
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::path::EntryPath;
-use crate::source::{DynZip, RawFile, Source};
+use crate::source::{Bytes, EntryIndex, NestedZip, RawFile, Source};
 
 /// The two forms of a deployed application (spec §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -226,6 +227,74 @@ pub struct Application {
     module_data: BTreeMap<EntryPath, ModuleData>,
     app_files: Vec<RawFile>,
     warnings: Vec<Warning>,
+    opened: OpenedModules,
+}
+
+/// A nested module archive, opened (inflated, when its entry is deflated)
+/// once and shared by whoever reads it during one operation: the plan, the
+/// undo bundle and the writer read the same copy.
+pub(crate) struct OpenedModule {
+    /// The module's zip; clones are cheap and read independently.
+    pub zip: NestedZip,
+    /// The module's bytes (a window of the application for a STORED entry).
+    pub bytes: Bytes,
+    /// Its file entries, checked.
+    pub entries: Arc<EntryIndex>,
+    /// Set when its central directory repeats a name.
+    pub duplicates: Vec<String>,
+    /// `app.ear!module.war`, for messages.
+    pub location: String,
+}
+
+impl fmt::Debug for OpenedModule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedModule")
+            .field("location", &self.location)
+            .field("len", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The modules kept opened, least recently used first. Bounded, so that an
+/// operation reading every module (a digest, a full update) holds at most a
+/// few: [`OpenedModules::KEEP`] modules, [`OpenedModules::RESIDENT`] bytes in
+/// memory, [`OpenedModules::SPILLED`] bytes of temporary files. A module
+/// pushed out is opened again when it is read again.
+#[derive(Debug, Default)]
+struct OpenedModules(Mutex<Vec<(EntryPath, Arc<OpenedModule>)>>);
+
+impl OpenedModules {
+    const KEEP: usize = 16;
+    const RESIDENT: u64 = 16 * 1024 * 1024;
+    const SPILLED: u64 = 1024 * 1024 * 1024;
+
+    fn get(&self, uri: &EntryPath) -> Option<Arc<OpenedModule>> {
+        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = kept.iter().position(|(u, _)| u == uri)?;
+        let entry = kept.remove(at);
+        let module = Arc::clone(&entry.1);
+        kept.push(entry);
+        Some(module)
+    }
+
+    fn keep(&self, uri: &EntryPath, module: &Arc<OpenedModule>) {
+        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.iter().any(|(u, _)| u == uri) {
+            return; // another thread opened it meanwhile
+        }
+        kept.push((uri.clone(), Arc::clone(module)));
+        loop {
+            let resident: u64 = kept.iter().map(|(_, m)| m.bytes.resident()).sum();
+            let spilled: u64 = kept.iter().map(|(_, m)| m.bytes.spilled()).sum();
+            if kept.len() > 1
+                && (kept.len() > Self::KEEP || resident > Self::RESIDENT || spilled > Self::SPILLED)
+            {
+                kept.remove(0);
+            } else {
+                break;
+            }
+        }
+    }
 }
 
 impl Application {
@@ -258,6 +327,7 @@ impl Application {
             module_data: BTreeMap::new(),
             app_files: Vec::new(),
             warnings: Vec::new(),
+            opened: OpenedModules::default(),
         };
         let standalone_kind = app.standalone_kind()?;
         if let Some(kind) = standalone_kind {
@@ -378,15 +448,12 @@ impl Application {
                     links: Vec::new(),
                 }),
                 Some(ModuleData::Nested(raw)) => {
-                    let zip = self.source.open_nested(raw)?;
-                    let location = self.source.location_of(&raw.path);
-                    let (entries, duplicates) =
-                        crate::source::index_entries(&zip, &location, &self.limits)?;
+                    let module = self.open_module(uri, raw)?;
                     Ok(ScopeReader::Nested {
-                        zip: std::sync::Mutex::new(zip),
-                        entries,
-                        duplicates,
-                        location,
+                        zip: Mutex::new(module.zip.clone()),
+                        entries: Arc::clone(&module.entries),
+                        duplicates: module.duplicates.clone(),
+                        location: module.location.clone(),
                     })
                 }
             },
@@ -468,14 +535,31 @@ impl Application {
         self.source.is_link(path)
     }
 
-    /// The nested archive of a module stored as an archive file, opened.
-    pub(crate) fn module_archive(&self, uri: &EntryPath) -> Result<Option<(DynZip, String)>> {
+    /// The nested archive of a module stored as an archive file, opened;
+    /// the same opening as the plan's when it is still kept.
+    pub(crate) fn module_archive(&self, uri: &EntryPath) -> Result<Option<Arc<OpenedModule>>> {
         match self.module_data.get(uri) {
-            Some(ModuleData::Nested(raw)) => Ok(Some((
-                self.source.open_nested(raw)?,
-                self.source.location_of(&raw.path),
-            ))),
+            Some(ModuleData::Nested(raw)) => self.open_module(uri, raw).map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// Opens the nested archive of module `uri`, or finds it opened.
+    fn open_module(&self, uri: &EntryPath, raw: &RawFile) -> Result<Arc<OpenedModule>> {
+        if let Some(module) = self.opened.get(uri) {
+            return Ok(module);
+        }
+        let zip = self.source.open_nested(raw)?;
+        let location = self.source.location_of(&raw.path);
+        let (entries, duplicates) = crate::source::index_entries(&zip, &location, &self.limits)?;
+        let module = Arc::new(OpenedModule {
+            bytes: zip.clone().into_inner(),
+            zip,
+            entries: Arc::new(entries),
+            duplicates,
+            location,
+        });
+        self.opened.keep(uri, &module);
+        Ok(module)
     }
 }
