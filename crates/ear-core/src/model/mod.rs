@@ -260,8 +260,12 @@ impl fmt::Debug for OpenedModule {
 /// few: [`OpenedModules::KEEP`] modules, [`OpenedModules::RESIDENT`] bytes in
 /// memory, [`OpenedModules::SPILLED`] bytes of temporary files. A module
 /// pushed out is opened again when it is read again.
+/// (Boxed: an [`Application`] is moved by value, so it stays small.)
 #[derive(Debug, Default)]
-struct OpenedModules(Mutex<Vec<(EntryPath, Arc<OpenedModule>)>>);
+struct OpenedModules(Box<Mutex<Kept>>);
+
+/// Opened modules by URI, least recently used first.
+type Kept = Vec<(EntryPath, Arc<OpenedModule>)>;
 
 impl OpenedModules {
     const KEEP: usize = 16;
@@ -269,7 +273,10 @@ impl OpenedModules {
     const SPILLED: u64 = 1024 * 1024 * 1024;
 
     fn get(&self, uri: &EntryPath) -> Option<Arc<OpenedModule>> {
-        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let at = kept.iter().position(|(u, _)| u == uri)?;
         let entry = kept.remove(at);
         let module = Arc::clone(&entry.1);
@@ -278,7 +285,10 @@ impl OpenedModules {
     }
 
     fn keep(&self, uri: &EntryPath, module: &Arc<OpenedModule>) {
-        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if kept.iter().any(|(u, _)| u == uri) {
             return; // another thread opened it meanwhile
         }
@@ -561,5 +571,100 @@ impl Application {
         });
         self.opened.keep(uri, &module);
         Ok(module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ear_fixtures::{Method, ZipBuilder, zip_of};
+
+    fn ear() -> Vec<u8> {
+        let war = zip_of(&[
+            ("WEB-INF/web.xml", b"<web-app/>"),
+            ("index.jsp", b"<p>hi</p>"),
+        ]);
+        ZipBuilder::new()
+            .file("deflated.war", &war)
+            .file_with("stored.war", &war, Method::Store)
+            .finish()
+    }
+
+    #[test]
+    fn a_module_is_opened_once_and_shared() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| crate::Error::io("tmp", ".", e))?;
+        let path = dir.path().join("app.ear");
+        std::fs::write(&path, ear()).map_err(|e| crate::Error::io("write", &path, e))?;
+        let app = Application::open(&path)?;
+        for uri in ["deflated.war", "stored.war"] {
+            let uri = EntryPath::new(uri).map_err(|_| crate::Error::refused(uri, "path"))?;
+            let ScopeReader::Nested { entries, .. } =
+                app.open_scope(&Scope::Module(uri.clone()))?
+            else {
+                panic!("{uri} is a nested archive");
+            };
+            let module = app
+                .module_archive(&uri)?
+                .ok_or_else(|| crate::Error::refused(uri.as_str(), "no module"))?;
+            assert!(
+                Arc::ptr_eq(&entries, &module.entries),
+                "{uri}: the scope's opening is the writer's"
+            );
+            let again = app
+                .module_archive(&uri)?
+                .ok_or_else(|| crate::Error::refused(uri.as_str(), "no module"))?;
+            assert!(Arc::ptr_eq(&module, &again), "{uri}");
+        }
+        let stored = EntryPath::new("stored.war")
+            .map_err(|_| crate::Error::refused("stored.war", "path"))?;
+        let module = app
+            .module_archive(&stored)?
+            .ok_or_else(|| crate::Error::refused("stored.war", "no module"))?;
+        assert_eq!(
+            (module.bytes.resident(), module.bytes.spilled()),
+            (0, 0),
+            "a STORED module is read in place, not copied"
+        );
+        let deflated = EntryPath::new("deflated.war")
+            .map_err(|_| crate::Error::refused("deflated.war", "path"))?;
+        let module = app
+            .module_archive(&deflated)?
+            .ok_or_else(|| crate::Error::refused("deflated.war", "no module"))?;
+        assert!(
+            module.bytes.resident() > 0,
+            "a deflated module is inflated into memory"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_opened_modules_are_bounded() -> Result<()> {
+        let kept = OpenedModules::default();
+        let module = |n: usize| -> Result<Arc<OpenedModule>> {
+            let zip = zip_of(&[("a", b"a")]);
+            Ok(Arc::new(OpenedModule {
+                zip: zip::ZipArchive::new(Bytes::memory(zip))
+                    .map_err(|e| crate::Error::zip("a", e))?,
+                bytes: Bytes::memory(vec![0u8; n]),
+                entries: Arc::default(),
+                duplicates: Vec::new(),
+                location: String::new(),
+            }))
+        };
+        let uri = |i: usize| {
+            let name = format!("m{i}.war");
+            EntryPath::new(&name).map_err(|_| crate::Error::refused(name, "path"))
+        };
+        for i in 0..40 {
+            kept.keep(&uri(i)?, &module(1024)?);
+        }
+        assert!(kept.get(&uri(0)?).is_none(), "the oldest are let go");
+        assert!(kept.get(&uri(39)?).is_some());
+        // Memory: two modules of 10 MiB do not stay together.
+        kept.keep(&uri(100)?, &module(10 << 20)?);
+        kept.keep(&uri(101)?, &module(10 << 20)?);
+        assert!(kept.get(&uri(100)?).is_none());
+        assert!(kept.get(&uri(101)?).is_some());
+        Ok(())
     }
 }

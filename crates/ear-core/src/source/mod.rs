@@ -74,8 +74,6 @@ pub(crate) enum Source {
         path: PathBuf,
         /// Cloned per read (cheap: shared metadata and file), so reads run in parallel.
         zip: ZipArchive<Bytes>,
-        /// The archive's bytes (the zip reads a clone of them).
-        bytes: Bytes,
         /// Every file entry of the archive, by name.
         entries: EntryIndex,
         duplicates: Vec<String>,
@@ -111,15 +109,13 @@ impl Source {
             });
         }
         let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
-        let bytes = Bytes::file(file);
-        let zip = ZipArchive::new(bytes.clone())
+        let zip = ZipArchive::new(Bytes::file(file))
             .map_err(|e| Error::zip(path.display().to_string(), e))?;
         let container = path.display().to_string();
         let (entries, duplicates) = index_entries(&zip, &container, limits)?;
         Ok(Source::Archive {
             path: path.to_path_buf(),
             zip,
-            bytes,
             entries,
             duplicates,
         })
@@ -343,7 +339,7 @@ impl Source {
     /// the file); `None` otherwise (the entry is then read through the zip
     /// reader, which reports what is wrong with it).
     fn stored_window(&self, index: usize) -> Option<Bytes> {
-        let Source::Archive { zip, bytes, .. } = self else {
+        let Source::Archive { zip, .. } = self else {
             return None;
         };
         let mut zip = zip.clone();
@@ -354,8 +350,9 @@ impl Source {
         {
             return None;
         }
-        let start = entry.data_start()?;
-        bytes.window(start, entry.size())
+        let (start, len) = (entry.data_start()?, entry.size());
+        drop(entry);
+        zip.into_inner().window(start, len)
     }
 }
 
@@ -574,10 +571,16 @@ pub(crate) struct Bytes {
     store: Store,
     pos: u64,
     len: u64,
-    /// Read-ahead: the bytes from `ahead_at` on (small reads of a zip's
-    /// headers become one `pread` per [`READ_AHEAD`] bytes).
-    ahead: Vec<u8>,
-    ahead_at: u64,
+    /// Read-ahead of a file (small reads of a zip's headers become one
+    /// `pread` per [`READ_AHEAD`] bytes), made on the first read.
+    ahead: Option<Box<Ahead>>,
+}
+
+/// Bytes read ahead: `bytes` are those from `at` on.
+#[derive(Debug, Default)]
+struct Ahead {
+    bytes: Vec<u8>,
+    at: u64,
 }
 
 /// Reads of fewer bytes than this fill the read-ahead buffer.
@@ -615,8 +618,7 @@ impl Clone for Bytes {
             store: self.store.clone(),
             pos: self.pos,
             len: self.len,
-            ahead: Vec::new(),
-            ahead_at: 0,
+            ahead: None,
         }
     }
 }
@@ -665,8 +667,7 @@ impl Bytes {
             store,
             pos: 0,
             len,
-            ahead: Vec::new(),
-            ahead_at: 0,
+            ahead: None,
         }
     }
 
@@ -711,47 +712,15 @@ impl Bytes {
         }
     }
 
-    /// Reads exactly `buf.len()` bytes at `at`; an error when they are not
-    /// all there.
-    pub(crate) fn read_exact_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
-        let short = || io::Error::new(io::ErrorKind::UnexpectedEof, "past the end of the archive");
-        let end = at.checked_add(buf.len() as u64).ok_or_else(short)?;
-        if end > self.len {
-            return Err(short());
-        }
-        match &self.store {
-            Store::Memory { bytes, base } => {
-                let from = usize::try_from(at)
-                    .ok()
-                    .and_then(|at| at.checked_add(*base))
-                    .ok_or_else(short)?;
-                let from = bytes
-                    .get(from..from.saturating_add(buf.len()))
-                    .ok_or_else(short)?;
-                buf.copy_from_slice(from);
-                Ok(())
-            }
-            Store::File { file, base } => {
-                let mut done = 0;
-                while done < buf.len() {
-                    let n = read_at(&file.file, &mut buf[done..], base + at + done as u64)?;
-                    if n == 0 {
-                        return Err(short());
-                    }
-                    done += n;
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Runs `f` over where these bytes lie, holding the file's offset for it.
     pub(crate) fn with_region<T>(&self, f: impl FnOnce(Region<'_>) -> T) -> T {
         match &self.store {
             Store::Memory { bytes, base } => {
                 let len = usize::try_from(self.len).unwrap_or(usize::MAX);
                 f(Region::Memory(
-                    bytes.get(*base..base.saturating_add(len)).unwrap_or_default(),
+                    bytes
+                        .get(*base..base.saturating_add(len))
+                        .unwrap_or_default(),
                 ))
             }
             Store::File { file, base } => {
@@ -794,25 +763,26 @@ impl Read for Bytes {
                 src.len()
             }
             Store::File { file, base } => {
+                let ahead = self.ahead.get_or_insert_with(Box::default);
                 let buffered = self
                     .pos
-                    .checked_sub(self.ahead_at)
+                    .checked_sub(ahead.at)
                     .and_then(|skip| usize::try_from(skip).ok())
-                    .filter(|&skip| skip < self.ahead.len());
+                    .filter(|&skip| skip < ahead.bytes.len());
                 if let Some(skip) = buffered {
-                    let n = want.min(self.ahead.len() - skip);
-                    buf[..n].copy_from_slice(&self.ahead[skip..skip + n]);
+                    let n = want.min(ahead.bytes.len() - skip);
+                    buf[..n].copy_from_slice(&ahead.bytes[skip..skip + n]);
                     n
                 } else if want >= READ_AHEAD {
                     read_at(&file.file, &mut buf[..want], base + self.pos)?
                 } else {
                     let fill = READ_AHEAD.min(usize::try_from(left).unwrap_or(usize::MAX));
-                    self.ahead.resize(fill, 0);
-                    let got = read_at(&file.file, &mut self.ahead, base + self.pos)?;
-                    self.ahead.truncate(got);
-                    self.ahead_at = self.pos;
+                    ahead.bytes.resize(fill, 0);
+                    let got = read_at(&file.file, &mut ahead.bytes, base + self.pos)?;
+                    ahead.bytes.truncate(got);
+                    ahead.at = self.pos;
                     let n = want.min(got);
-                    buf[..n].copy_from_slice(&self.ahead[..n]);
+                    buf[..n].copy_from_slice(&ahead.bytes[..n]);
                     n
                 }
             }

@@ -11,7 +11,7 @@ use std::path::Path;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-use super::assemble::{Assembler, Input, Record, check_disjoint};
+use super::assemble::{Assembler, Input, Record, Scanner, check_disjoint};
 use super::zipout::ZipFile;
 use super::{Action, ChangeSet, New, rebuilt_modules};
 use crate::clock::UtcTime;
@@ -103,8 +103,8 @@ enum Put<'a> {
 
 /// One entry of a rewritten zip, in order.
 enum Item<'a> {
-    /// An entry of the source, its local record copied as it is.
-    Keep(Record),
+    /// Entry `.1` of the source, its local record copied as it is.
+    Keep(Record, usize),
     /// An entry of the source whose data descriptor or central record this
     /// does not copy verbatim: raw-copied by the zip writer, which rewrites
     /// its headers.
@@ -140,16 +140,33 @@ fn rewrite(
     let location = source.location;
     let zip = source.zip;
     let mut items = Vec::new();
+    let mut others = Vec::new();
+    let mut scanner = Scanner::new(source);
     // What precedes the first local header (self-extracting archives).
     let mut prefix = zip.central_directory_start();
     for index in 0..zip.len() {
-        let entry = zip.by_index_data(index).map_err(|e| Error::zip(location, e))?;
+        let entry = zip
+            .by_index_data(index)
+            .map_err(|e| Error::zip(location, e))?;
         prefix = prefix.min(entry.header_start());
-        let name = entry.name().map_err(|e| Error::zip(location, e))?.into_owned();
-        if drop_prefixes.iter().any(|p| name.starts_with(p.as_str())) {
-            continue;
+        let name = entry
+            .name()
+            .map_err(|e| Error::zip(location, e))?
+            .into_owned();
+        let dropped = drop_prefixes.iter().any(|p| name.starts_with(p.as_str()));
+        let change = if dropped {
+            Some(None)
+        } else {
+            changes.remove(&name)
+        };
+        if change.is_some() {
+            // Not copied, but its record must not share bytes with one that
+            // is (checked as far as it can be read).
+            if let Ok(Some(record)) = scanner.record(index) {
+                others.push((record.span(), Some(index)));
+            }
         }
-        match changes.remove(&name) {
+        match change {
             Some(None) => {}
             Some(Some(Put::Write(w))) => {
                 let method = if entry.compression() == CompressionMethod::Stored {
@@ -158,11 +175,16 @@ fn rewrite(
                     CompressionMethod::Deflated
                 };
                 let mode = entry.unix_mode();
-                items.push(Item::Write { name, w, method, mode });
+                items.push(Item::Write {
+                    name,
+                    w,
+                    method,
+                    mode,
+                });
             }
             Some(Some(Put::Ready(file))) => items.push(Item::Ready(file)),
-            None => items.push(match Record::of(source, index)? {
-                Some(record) => Item::Keep(record),
+            None => items.push(match scanner.record(index)? {
+                Some(record) => Item::Keep(record, index),
                 None => Item::Normalize(index),
             }),
         }
@@ -172,20 +194,26 @@ fn rewrite(
             None => {}
             Some(Put::Write(w)) => {
                 let method = w.method.unwrap_or(CompressionMethod::Deflated);
-                items.push(Item::Write { name, w, method, mode: None });
+                items.push(Item::Write {
+                    name,
+                    w,
+                    method,
+                    mode: None,
+                });
             }
             Some(Put::Ready(file)) => items.push(Item::Ready(file)),
         }
     }
-    let mut spans: Vec<(u64, u64)> = items
+    let mut spans: Vec<((u64, u64), Option<usize>)> = items
         .iter()
         .filter_map(|item| match item {
-            Item::Keep(record) => Some(record.span()),
+            Item::Keep(record, index) => Some((record.span(), Some(*index))),
             _ => None,
         })
         .collect();
-    spans.push((0, prefix));
-    check_disjoint(spans, location)?;
+    spans.push(((0, prefix), None));
+    spans.extend(others);
+    check_disjoint(spans, source)?;
 
     // New content, and entries to normalize, into one temporary zip.
     let mut written = None;
@@ -213,32 +241,45 @@ fn rewrite(
 
     let mut inputs = vec![source];
     let written_input = written.as_ref().map(|(zip, bytes, at)| {
-        inputs.push(Input { zip, bytes, location: at });
+        inputs.push(Input {
+            zip,
+            bytes,
+            location: at,
+        });
         inputs.len() - 1
     });
     let ready_first = inputs.len();
     for (zip, bytes, at) in &ready {
-        inputs.push(Input { zip, bytes, location: at });
+        inputs.push(Input {
+            zip,
+            bytes,
+            location: at,
+        });
     }
-    let at_input = |i: usize| inputs[i];
+    let mut scanners: Vec<Scanner> = inputs.iter().map(|i| Scanner::new(*i)).collect();
     let mut order = Vec::with_capacity(items.len());
     let (mut next_written, mut next_ready) = (0, ready_first);
     for item in &items {
         match item {
-            Item::Keep(record) => order.push((0, *record)),
+            Item::Keep(record, _) => order.push((0, *record)),
             Item::Write { .. } | Item::Normalize(_) => {
                 let i = written_input.ok_or_else(|| internal(out_location))?;
-                let record = Record::of(at_input(i), next_written)?.ok_or_else(|| internal(out_location))?;
+                let record = scanners[i]
+                    .record(next_written)?
+                    .ok_or_else(|| internal(out_location))?;
                 next_written += 1;
                 order.push((i, record));
             }
             Item::Ready(_) => {
-                let record = Record::of(at_input(next_ready), 0)?.ok_or_else(|| internal(out_location))?;
+                let record = scanners[next_ready]
+                    .record(0)?
+                    .ok_or_else(|| internal(out_location))?;
                 next_ready += 1;
                 order.push((next_ready - 1, record));
             }
         }
     }
+    drop(scanners);
     let mut assembler = Assembler::new(inputs, out, out_location);
     assembler.prefix(0, prefix)?;
     for (input, record) in order {
@@ -248,7 +289,10 @@ fn rewrite(
 }
 
 fn internal(location: &str) -> Error {
-    Error::refused(location, "internal error: a temporary zip does not hold what was written")
+    Error::refused(
+        location,
+        "internal error: a temporary zip does not hold what was written",
+    )
 }
 
 /// Reads back a temporary zip just written.
@@ -268,7 +312,12 @@ fn write_items<W: Write + Seek>(
     let mut source = source.clone();
     for item in items {
         match item {
-            Item::Write { name, w, method, mode } => {
+            Item::Write {
+                name,
+                w,
+                method,
+                mode,
+            } => {
                 let size = content_len(&mut w.content, set);
                 write_entry(
                     writer,
@@ -287,7 +336,7 @@ fn write_items<W: Write + Seek>(
                     .raw_copy_file(entry)
                     .map_err(|e| Error::zip(format!("{location}!{name}"), e))?;
             }
-            Item::Keep(_) | Item::Ready(_) => {}
+            Item::Keep(..) | Item::Ready(_) => {}
         }
     }
     Ok(())
@@ -529,7 +578,13 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
         bytes: &bytes,
         location: &location,
     };
-    rewrite(input, changes, &drop_prefixes, tmp.handle()?, (set, &written))?;
+    rewrite(
+        input,
+        changes,
+        &drop_prefixes,
+        tmp.handle()?,
+        (set, &written),
+    )?;
     tmp.commit_with(|| fail_point("archive-before-rename"))?;
     fail_point("archive-after-rename");
     Ok(())

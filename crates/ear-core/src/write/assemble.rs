@@ -58,12 +58,39 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// Finds and checks the local record of entry `index` of `input`.
+    /// The bytes the record spans in its input.
+    pub(crate) fn span(&self) -> (u64, u64) {
+        (self.start, self.end)
+    }
+}
+
+/// Reads the records of one input: headers are small and mostly read in
+/// order, so they come through one read-ahead buffer, not a read each.
+#[derive(Debug)]
+pub(crate) struct Scanner<'a> {
+    input: Input<'a>,
+    /// Reads local headers (one buffer for them, another for the central records).
+    local: Bytes,
+    central: Bytes,
+}
+
+impl<'a> Scanner<'a> {
+    /// Reads the records of `input`.
+    pub(crate) fn new(input: Input<'a>) -> Self {
+        Scanner {
+            input,
+            local: input.bytes.clone(),
+            central: input.bytes.clone(),
+        }
+    }
+
+    /// Finds and checks the local record of entry `index`.
     /// `None`: its data descriptor is not one of the four forms of the zip
     /// specification with the central directory's values, or its central
     /// record's extra field does not parse (copy such an entry through the
     /// zip writer, which rewrites its headers).
-    pub(crate) fn of(input: Input<'_>, index: usize) -> Result<Option<Record>> {
+    pub(crate) fn record(&mut self, index: usize) -> Result<Option<Record>> {
+        let input = self.input;
         let entry = input
             .zip
             .by_index_data(index)
@@ -79,12 +106,11 @@ impl Record {
                 format!("{what}; the archive is damaged or crafted: rebuild it"),
             )
         };
-        let bytes = input.bytes;
+        let bytes = &mut self.local;
         let (start, central) = (entry.header_start(), entry.central_header_start());
         let (compressed, size, crc) = (entry.compressed_size(), entry.size(), entry.crc32());
         let mut local = [0u8; LOCAL_LEN as usize];
-        bytes
-            .read_exact_at(start, &mut local)
+        read_at(bytes, start, &mut local)
             .map_err(|_| refuse("its local header lies past the end of the archive"))?;
         if u32_at(&local, 0) != LOCAL_SIG {
             return Err(refuse("its local header has no local header signature"));
@@ -100,10 +126,10 @@ impl Record {
             0
         } else {
             let mut extra = vec![0u8; usize::from(extra_len)];
-            bytes
-                .read_exact_at(start + LOCAL_LEN + u64::from(name_len), &mut extra)
+            read_at(bytes, start + LOCAL_LEN + u64::from(name_len), &mut extra)
                 .map_err(|_| refuse("its local header lies past the end of the archive"))?;
-            let zip64 = extra_blocks(&extra).is_some_and(|b| b.iter().any(|(id, _)| *id == ZIP64_EXTRA));
+            let zip64 =
+                extra_blocks(&extra).is_some_and(|b| b.iter().any(|(id, _)| *id == ZIP64_EXTRA));
             match descriptor_len(bytes, data_end, (crc, compressed, size), zip64) {
                 Some(n) => n,
                 None => return Ok(None),
@@ -113,7 +139,7 @@ impl Record {
         if end > input.zip.central_directory_start() {
             return Err(refuse("its local record runs into the central directory"));
         }
-        let raw = central_record(bytes, central).map_err(|what| refuse(what))?;
+        let raw = central_record(&mut self.central, central).map_err(&refuse)?;
         if u32_at(&raw, 0) != CENTRAL_SIG {
             return Err(refuse("its central directory record has no signature"));
         }
@@ -128,28 +154,29 @@ impl Record {
             size,
         }))
     }
-
-    /// The bytes the record spans in its input.
-    pub(crate) fn span(&self) -> (u64, u64) {
-        (self.start, self.end)
-    }
 }
 
 /// The length of the data descriptor at `at` that holds `crc, compressed,
 /// size`: 12 or 20 bytes (4- or 8-byte sizes), 4 more with its optional
 /// signature. 8-byte sizes are tried first when the local header has a zip64
 /// extra field, as the specification says they are then used.
-fn descriptor_len(bytes: &Bytes, at: u64, (crc, compressed, size): (u32, u64, u64), zip64: bool) -> Option<u64> {
+fn descriptor_len(
+    bytes: &mut Bytes,
+    at: u64,
+    (crc, compressed, size): (u32, u64, u64),
+    zip64: bool,
+) -> Option<u64> {
     let mut buf = [0u8; 24];
     let avail = usize::try_from(bytes.len().saturating_sub(at).min(24)).ok()?;
-    bytes.read_exact_at(at, &mut buf[..avail]).ok()?;
+    read_at(bytes, at, &mut buf[..avail]).ok()?;
     let buf = &buf[..avail];
     let widths: [usize; 2] = if zip64 { [8, 4] } else { [4, 8] };
     let signed = buf.len() >= 4 && u32_at(buf, 0) == DESCRIPTOR_SIG;
-    for skip in [if signed { 4 } else { usize::MAX }, 0] {
+    let skips: &[usize] = if signed { &[4, 0] } else { &[0] };
+    for &skip in skips {
         for width in widths {
-            let len = skip.checked_add(4 + 2 * width)?;
-            if skip == usize::MAX || len > buf.len() {
+            let len = skip + 4 + 2 * width;
+            if len > buf.len() {
                 continue;
             }
             let field = |at: usize| -> u64 {
@@ -159,7 +186,10 @@ fn descriptor_len(bytes: &Bytes, at: u64, (crc, compressed, size): (u32, u64, u6
                     u64_at(buf, at)
                 }
             };
-            if u32_at(buf, skip) == crc && field(skip + 4) == compressed && field(skip + 4 + width) == size {
+            if u32_at(buf, skip) == crc
+                && field(skip + 4) == compressed
+                && field(skip + 4 + width) == size
+            {
                 return Some(len as u64);
             }
         }
@@ -168,17 +198,23 @@ fn descriptor_len(bytes: &Bytes, at: u64, (crc, compressed, size): (u32, u64, u6
 }
 
 /// Reads the central record at `at`: its fixed part, name, extra field and comment.
-fn central_record(bytes: &Bytes, at: u64) -> std::result::Result<Vec<u8>, &'static str> {
+fn central_record(bytes: &mut Bytes, at: u64) -> std::result::Result<Vec<u8>, &'static str> {
     const PAST: &str = "its central directory record lies past the end of the archive";
     let mut fixed = [0u8; CENTRAL_LEN];
-    bytes.read_exact_at(at, &mut fixed).map_err(|_| PAST)?;
+    read_at(bytes, at, &mut fixed).map_err(|_| PAST)?;
     let len = CENTRAL_LEN
         + usize::from(u16_at(&fixed, 28))
         + usize::from(u16_at(&fixed, 30))
         + usize::from(u16_at(&fixed, 32));
     let mut raw = vec![0u8; len];
-    bytes.read_exact_at(at, &mut raw).map_err(|_| PAST)?;
+    read_at(bytes, at, &mut raw).map_err(|_| PAST)?;
     Ok(raw)
+}
+
+/// Reads exactly `buf.len()` bytes at `at` (through `bytes`' read-ahead).
+fn read_at(bytes: &mut Bytes, at: u64, buf: &mut [u8]) -> io::Result<()> {
+    bytes.seek(SeekFrom::Start(at))?;
+    bytes.read_exact(buf)
 }
 
 /// The blocks of an extra field (`None`: they do not add up to its length).
@@ -202,9 +238,16 @@ fn extra_blocks(extra: &[u8]) -> Option<Vec<(u16, &[u8])>> {
 /// zip64 extra field holds them; the disk number is 0; everything else is
 /// kept. An extra field that does not parse is kept as it is when nothing
 /// needs zip64, else the record cannot be relocated (`Err`).
-fn relocate(raw: &[u8], compressed: u64, size: u64, offset: u64) -> std::result::Result<Vec<u8>, ()> {
+fn relocate(
+    raw: &[u8],
+    compressed: u64,
+    size: u64,
+    offset: u64,
+) -> std::result::Result<Vec<u8>, ()> {
     let (name_len, extra_len) = (usize::from(u16_at(raw, 28)), usize::from(u16_at(raw, 30)));
-    let extra = raw.get(CENTRAL_LEN + name_len..CENTRAL_LEN + name_len + extra_len).ok_or(())?;
+    let extra = raw
+        .get(CENTRAL_LEN + name_len..CENTRAL_LEN + name_len + extra_len)
+        .ok_or(())?;
     let mut zip64 = Vec::new();
     let mut fixed = raw[..CENTRAL_LEN].to_vec();
     for (value, field) in [(size, 24), (compressed, 20), (offset, 42)] {
@@ -222,14 +265,17 @@ fn relocate(raw: &[u8], compressed: u64, size: u64, offset: u64) -> std::result:
         Some(blocks) => {
             for (id, data) in blocks.into_iter().filter(|(id, _)| *id != ZIP64_EXTRA) {
                 new_extra.extend_from_slice(&id.to_le_bytes());
-                new_extra.extend_from_slice(&u16::try_from(data.len()).map_err(|_| ())?.to_le_bytes());
+                new_extra
+                    .extend_from_slice(&u16::try_from(data.len()).map_err(|_| ())?.to_le_bytes());
                 new_extra.extend_from_slice(data);
             }
         }
         // Unparsed: kept only when it cannot hold zip64 values (the fields
         // did not point there) and none are needed now.
         None if zip64.is_empty()
-            && [20, 24, 42].iter().all(|&f| u64::from(u32_at(raw, f)) != MAX32)
+            && [20, 24, 42]
+                .iter()
+                .all(|&f| u64::from(u32_at(raw, f)) != MAX32)
             && u64::from(u16_at(raw, 34)) != MAX16 =>
         {
             new_extra.extend_from_slice(extra);
@@ -243,7 +289,11 @@ fn relocate(raw: &[u8], compressed: u64, size: u64, offset: u64) -> std::result:
         let needed = u16_at(&fixed, 6).max(45);
         fixed[6..8].copy_from_slice(&needed.to_le_bytes());
     }
-    fixed[30..32].copy_from_slice(&u16::try_from(new_extra.len()).map_err(|_| ())?.to_le_bytes());
+    fixed[30..32].copy_from_slice(
+        &u16::try_from(new_extra.len())
+            .map_err(|_| ())?
+            .to_le_bytes(),
+    );
     let mut out = fixed;
     out.extend_from_slice(&raw[CENTRAL_LEN..CENTRAL_LEN + name_len]);
     out.extend_from_slice(&new_extra);
@@ -385,9 +435,10 @@ impl<'a> Assembler<'a> {
         self.flush_run()?;
         let start = self.pos;
         let placed = std::mem::take(&mut self.placed);
+        let mut readers: Vec<Bytes> = self.inputs.iter().map(|i| i.bytes.clone()).collect();
         for p in &placed {
             let input = self.inputs[p.input];
-            let raw = central_record(input.bytes, p.record.central)
+            let raw = central_record(&mut readers[p.input], p.record.central)
                 .map_err(|what| Error::refused(input.location, what))?;
             let record = relocate(&raw, p.record.compressed, p.record.size, p.offset).map_err(|()| {
                 Error::refused(
@@ -417,7 +468,10 @@ impl<'a> Assembler<'a> {
             self.put(&end64)?;
         }
         let comment_len = u16::try_from(comment.len()).map_err(|_| {
-            Error::refused(&self.location, "internal error: archive comment over 65535 bytes")
+            Error::refused(
+                &self.location,
+                "internal error: archive comment over 65535 bytes",
+            )
         })?;
         #[allow(clippy::cast_possible_truncation)] // each checked against its maximum
         let (count16, size32, start32) = (
@@ -440,18 +494,34 @@ impl<'a> Assembler<'a> {
     }
 }
 
-/// Checks that no two of `spans` (records and a prefix, `(start, end)` in
-/// one input) share a byte: copying overlapping records would multiply the
-/// input's bytes.
-pub(crate) fn check_disjoint(mut spans: Vec<(u64, u64)>, location: &str) -> Result<()> {
+/// Checks that no two of `spans` (the local records of entries of `input`,
+/// by index, and what precedes the first: `None`) share a byte: copying
+/// records that overlap would copy the same bytes twice, and entries that
+/// share bytes are how zip bombs multiply them.
+pub(crate) fn check_disjoint(
+    mut spans: Vec<((u64, u64), Option<usize>)>,
+    input: Input<'_>,
+) -> Result<()> {
     spans.sort_unstable();
-    if spans.windows(2).any(|w| w[0].1 > w[1].0) {
-        return Err(Error::refused(
-            location,
-            "two entries' local records overlap (entries that share bytes are a zip bomb); rebuild the archive",
-        ));
-    }
-    Ok(())
+    let Some(pair) = spans.windows(2).find(|w| w[0].0.1 > w[1].0.0) else {
+        return Ok(());
+    };
+    let name = |index: Option<usize>| {
+        index
+            .and_then(|i| input.zip.by_index_data(i).ok())
+            .map_or_else(
+                || "(the bytes before the first entry)".to_owned(),
+                |e| String::from_utf8_lossy(e.name_raw()).into_owned(),
+            )
+    };
+    Err(Error::refused(
+        format!("{}!{}", input.location, name(pair[0].1)),
+        format!(
+            "its local record overlaps that of {} (entries that share bytes are a zip bomb); the archive is \
+             damaged or crafted: rebuild it",
+            name(pair[1].1)
+        ),
+    ))
 }
 
 /// Copies bytes `start..start + len` of `from` to the end of `out`: by the
@@ -459,13 +529,19 @@ pub(crate) fn check_disjoint(mut spans: Vec<(u64, u64)>, location: &str) -> Resu
 /// `copy_file_range`, falling back to `sendfile` and then to a read and
 /// write where the kernel or the file systems refuse, as across devices).
 fn copy_range(from: &Bytes, start: u64, len: u64, out: &mut File) -> io::Result<()> {
-    let short = || io::Error::new(io::ErrorKind::UnexpectedEof, "the file is shorter than its zip directory says");
+    let short = || {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the file is shorter than its zip directory says",
+        )
+    };
     if start.checked_add(len).is_none_or(|end| end > from.len()) {
         return Err(short());
     }
     from.with_region(|region| match region {
         Region::Memory(bytes) => {
-            let range = usize::try_from(start).map_err(|_| short())?..usize::try_from(start + len).map_err(|_| short())?;
+            let range = usize::try_from(start).map_err(|_| short())?
+                ..usize::try_from(start + len).map_err(|_| short())?;
             out.write_all(bytes.get(range).ok_or_else(short)?)
         }
         Region::File { file, base } => {
@@ -489,4 +565,124 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     let mut v = [0u8; 8];
     v.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+    use zip::write::SimpleFileOptions;
+
+    type TestResult<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+    /// A zip of one entry `a.txt` and its central record.
+    fn one_entry(large: bool) -> TestResult<(Vec<u8>, Vec<u8>)> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = SimpleFileOptions::default().large_file(large);
+        w.start_file("a.txt", opts)?;
+        w.write_all(b"hello, hello, hello")?;
+        let zip = w.finish()?.into_inner();
+        let archive = zip::ZipArchive::new(Cursor::new(&zip[..]))?;
+        let central = archive.by_index_data(0)?.central_header_start();
+        let raw = central_record(&mut Bytes::memory(zip.clone()), central)?;
+        Ok((zip, raw))
+    }
+
+    fn zip64_block(record: &[u8]) -> TestResult<Option<Vec<u8>>> {
+        let (n, m) = (
+            usize::from(u16_at(record, 28)),
+            usize::from(u16_at(record, 30)),
+        );
+        let blocks = extra_blocks(&record[CENTRAL_LEN + n..CENTRAL_LEN + n + m]).ok_or("blocks")?;
+        Ok(blocks
+            .into_iter()
+            .find(|(id, _)| *id == ZIP64_EXTRA)
+            .map(|(_, data)| data.to_vec()))
+    }
+
+    #[test]
+    fn an_offset_past_4_gib_moves_to_a_zip64_field() -> TestResult {
+        let (_, raw) = one_entry(false)?;
+        let offset = 5u64 << 30;
+        let out = relocate(&raw, 10, 19, offset).map_err(|()| "relocate")?;
+        assert_eq!(u32_at(&out, 42), u32::MAX);
+        assert_eq!(zip64_block(&out)?, Some(offset.to_le_bytes().to_vec()));
+        assert!(u16_at(&out, 6) >= 45, "version needed to extract: zip64");
+        assert_eq!(u32_at(&out, 20), 10);
+        assert_eq!(u32_at(&out, 24), 19);
+        assert_eq!(&out[CENTRAL_LEN..CENTRAL_LEN + 5], b"a.txt");
+        Ok(())
+    }
+
+    #[test]
+    fn sizes_past_4_gib_come_before_the_offset_in_the_zip64_field() -> TestResult {
+        let (_, raw) = one_entry(false)?;
+        let (packed, size) = (5u64 << 30, 6u64 << 30);
+        let out = relocate(&raw, packed, size, 7).map_err(|()| "relocate")?;
+        let mut expected = size.to_le_bytes().to_vec();
+        expected.extend_from_slice(&packed.to_le_bytes());
+        assert_eq!(zip64_block(&out)?, Some(expected));
+        assert_eq!(u32_at(&out, 42), 7);
+        Ok(())
+    }
+
+    #[test]
+    fn a_zip64_field_that_is_no_longer_needed_is_dropped() -> TestResult {
+        let (zip, raw) = one_entry(true)?;
+        assert!(zip64_block(&raw)?.is_some(), "the premise: a zip64 field");
+        let archive = zip::ZipArchive::new(Cursor::new(&zip[..]))?;
+        let entry = archive.by_index_data(0)?;
+        let out =
+            relocate(&raw, entry.compressed_size(), entry.size(), 1234).map_err(|()| "relocate")?;
+        assert_eq!(zip64_block(&out)?, None);
+        assert_eq!(u32_at(&out, 42), 1234);
+        assert_eq!(u64::from(u32_at(&out, 20)), entry.compressed_size());
+        assert_eq!(u64::from(u32_at(&out, 24)), entry.size());
+        Ok(())
+    }
+
+    #[test]
+    fn an_extra_field_that_does_not_parse_is_kept_only_when_nothing_needs_zip64() -> TestResult {
+        let (_, raw) = one_entry(false)?;
+        // Give the record a 3-byte extra field (no block fits in 3 bytes).
+        let mut broken = raw[..CENTRAL_LEN + 5].to_vec();
+        broken[30..32].copy_from_slice(&3u16.to_le_bytes());
+        broken.extend_from_slice(&[1, 2, 3]);
+        let kept = relocate(&broken, 10, 19, 99).map_err(|()| "relocate")?;
+        assert_eq!(&kept[CENTRAL_LEN + 5..], &[1, 2, 3]);
+        assert!(relocate(&broken, 10, 19, 5 << 30).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn data_descriptors_are_recognised_in_their_four_forms() -> TestResult {
+        let (crc, packed, size) = (0xDEAD_BEEFu32, 300u32, 500u32);
+        let forms: [(bool, bool); 4] = [(true, false), (false, false), (true, true), (false, true)];
+        for (signed, wide) in forms {
+            let mut dd = Vec::new();
+            if signed {
+                dd.extend_from_slice(&DESCRIPTOR_SIG.to_le_bytes());
+            }
+            dd.extend_from_slice(&crc.to_le_bytes());
+            if wide {
+                dd.extend_from_slice(&u64::from(packed).to_le_bytes());
+                dd.extend_from_slice(&u64::from(size).to_le_bytes());
+            } else {
+                dd.extend_from_slice(&packed.to_le_bytes());
+                dd.extend_from_slice(&size.to_le_bytes());
+            }
+            let len = dd.len() as u64;
+            dd.extend_from_slice(b"PK\x03\x04 the next record");
+            let mut bytes = Bytes::memory(dd);
+            let values = (crc, u64::from(packed), u64::from(size));
+            assert_eq!(
+                descriptor_len(&mut bytes, 0, values, wide),
+                Some(len),
+                "{signed} {wide}"
+            );
+            let wrong = (crc ^ 1, u64::from(packed), u64::from(size));
+            assert_eq!(descriptor_len(&mut bytes, 0, wrong, wide), None);
+        }
+        Ok(())
+    }
 }
