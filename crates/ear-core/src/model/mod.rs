@@ -270,7 +270,7 @@ type Kept = Vec<(EntryPath, Arc<OpenedModule>)>;
 impl OpenedModules {
     const KEEP: usize = 16;
     const RESIDENT: u64 = 16 * 1024 * 1024;
-    const SPILLED: u64 = 1024 * 1024 * 1024;
+    const SPILLED: u64 = 512 * 1024 * 1024;
 
     fn get(&self, uri: &EntryPath) -> Option<Arc<OpenedModule>> {
         let mut kept = self
@@ -282,6 +282,16 @@ impl OpenedModules {
         let module = Arc::clone(&entry.1);
         kept.push(entry);
         Some(module)
+    }
+
+    /// Bytes of memory the kept modules may still take.
+    fn memory_left(&self) -> u64 {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let resident: u64 = kept.iter().map(|(_, m)| m.bytes.resident()).sum();
+        Self::RESIDENT.saturating_sub(resident)
     }
 
     fn keep(&self, uri: &EntryPath, module: &Arc<OpenedModule>) {
@@ -554,12 +564,48 @@ impl Application {
         }
     }
 
+    /// Opens the nested archives of the modules `uris` that are not opened
+    /// yet, two at a time (both cores), and keeps them for the readers that
+    /// follow (the plan, the undo bundle, the writer). At most as many as
+    /// are kept; a module that fails to open is left for its reader to
+    /// report.
+    pub(crate) fn open_modules(&self, uris: &[EntryPath]) {
+        let todo: Vec<(&EntryPath, &RawFile)> = uris
+            .iter()
+            .filter_map(|uri| match self.module_data.get(uri) {
+                Some(ModuleData::Nested(raw)) => Some((uri, raw)),
+                _ => None,
+            })
+            .take(OpenedModules::KEEP)
+            .collect();
+        if todo.len() < 2 {
+            return; // nothing to overlap: opened when read
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            while let Some((uri, raw)) =
+                todo.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            {
+                let _ = self.open_module(uri, raw);
+            }
+        };
+        std::thread::scope(|s| {
+            let threads = [s.spawn(work), s.spawn(work)];
+            for thread in threads {
+                let _ = thread.join(); // a failure shows when the module is read
+            }
+        });
+    }
+
     /// Opens the nested archive of module `uri`, or finds it opened.
     fn open_module(&self, uri: &EntryPath, raw: &RawFile) -> Result<Arc<OpenedModule>> {
         if let Some(module) = self.opened.get(uri) {
             return Ok(module);
         }
-        let zip = self.source.open_nested(raw)?;
+        // Held in memory while the budget allows, else in a temporary file.
+        let zip = self
+            .source
+            .open_nested_within(raw, self.opened.memory_left())?;
         let location = self.source.location_of(&raw.path);
         let (entries, duplicates) = crate::source::index_entries(&zip, &location, &self.limits)?;
         let module = Arc::new(OpenedModule {

@@ -310,6 +310,12 @@ impl Source {
     /// its own CRC-32, and bytes copied unread stay as they were, as a raw
     /// copy of the entry would keep them.
     pub fn open_nested(&self, file: &RawFile) -> Result<NestedZip> {
+        self.open_nested_within(file, SPILL_THRESHOLD)
+    }
+
+    /// [`Source::open_nested`], holding at most `memory` bytes in memory
+    /// (more are spilled to a temporary file).
+    pub fn open_nested_within(&self, file: &RawFile, memory: u64) -> Result<NestedZip> {
         let location = self.location_of(&file.path);
         if file.size == 0 {
             return Err(Error::zip(
@@ -323,7 +329,7 @@ impl Source {
             }
             Locator::Zip(index) => match self.stored_window(*index) {
                 Some(window) => window,
-                None => spill(file.size, &location, |out| {
+                None => spill_within(file.size, memory, &location, |out| {
                     self.with_reader(file, |r| {
                         io::copy(r, out).map_err(|e| Error::io("cannot read", &location, e))?;
                         Ok(())
@@ -392,7 +398,18 @@ pub(crate) fn spill(
     location: &str,
     fill: impl FnOnce(&mut dyn io::Write) -> Result<()>,
 ) -> Result<Bytes> {
-    if size <= SPILL_THRESHOLD {
+    spill_within(size, SPILL_THRESHOLD, location, fill)
+}
+
+/// [`spill`] into memory only up to `memory` bytes (and
+/// [`SPILL_THRESHOLD`]).
+fn spill_within(
+    size: u64,
+    memory: u64,
+    location: &str,
+    fill: impl FnOnce(&mut dyn io::Write) -> Result<()>,
+) -> Result<Bytes> {
+    if size <= SPILL_THRESHOLD.min(memory) {
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         fill(&mut bytes)?;
         return Ok(Bytes::memory(bytes));

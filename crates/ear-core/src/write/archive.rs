@@ -1,7 +1,21 @@
-//! Writing the archive form: unchanged entries are raw-copied (no inflate,
-//! no deflate), touched nested modules are rebuilt the same way, the result
-//! goes to a temporary file beside the target, is synced and renamed.
-//! It never edits an archive in place and never decides what changes.
+//! Writing the archive form: unchanged entries are copied as they are (their
+//! local records byte for byte, by the kernel: [`super::assemble`]), touched
+//! nested modules are rebuilt the same way, the result goes to a temporary
+//! file beside the target, is synced and renamed. It never edits an archive
+//! in place and never decides what changes.
+//!
+//! A touched module is read from the opening the plan made of it (inflated
+//! once per operation, or read in place when STORED: see
+//! [`crate::model::Application`]); two threads rebuild and compress the
+//! touched modules, largest first. A rebuilt module is written STORED when
+//! its original entry compressed to 90 % of its size or more, else deflated
+//! at level 1. Measured on the medium bench EAR (three rebuilt modules,
+//! 28.3 MB, whose entries compressed to 88 %): deflating costs about 0.19 s
+//! of CPU (zlib-rs level 1, ~145 MB/s on already deflated content, 40-50 %
+//! of the command) and saves 12 % (3.4 MB); STORED costs nothing and lets the
+//! next operation read the module in place instead of inflating it. Modules
+//! of already deflated entries typically compress to 97-99.5 %: there,
+//! deflating again saves under 3 % for the same cost, hence the threshold.
 
 use std::collections::BTreeMap;
 use std::fs::File;
