@@ -447,6 +447,7 @@ fn rebuild_wrapped(
         .start_file(uri.as_str(), opts)
         .map_err(|e| Error::zip(&at, e))
         .and_then(|()| {
+            let mut module = BufReader::with_capacity(256 * 1024, &mut module);
             std::io::copy(&mut module, zip.writer())
                 .map(drop)
                 .map_err(|e| Error::io("cannot write", &at, e))
