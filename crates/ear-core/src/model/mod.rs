@@ -555,6 +555,13 @@ impl Application {
         self.source.is_link(path)
     }
 
+    /// The zip of the archive form, read from the file opened by
+    /// [`Application::open`] (what was planned is what is copied, even if
+    /// the path is replaced meanwhile).
+    pub(crate) fn archive_zip(&self) -> Option<NestedZip> {
+        self.source.archive_zip()
+    }
+
     /// The nested archive of a module stored as an archive file, opened;
     /// the same opening as the plan's when it is still kept.
     pub(crate) fn module_archive(&self, uri: &EntryPath) -> Result<Option<Arc<OpenedModule>>> {

@@ -340,6 +340,14 @@ impl Source {
         ZipArchive::new(bytes).map_err(|e| Error::zip(location, e))
     }
 
+    /// The archive form's zip (a clone: cheap, reads on its own).
+    pub fn archive_zip(&self) -> Option<ZipArchive<Bytes>> {
+        match self {
+            Source::Archive { zip, .. } => Some(zip.clone()),
+            Source::Directory { .. } => None,
+        }
+    }
+
     /// The bytes of entry `index` of the archive form when they are stored
     /// as they are (method STORED, not encrypted, sizes that agree, inside
     /// the file); `None` otherwise (the entry is then read through the zip

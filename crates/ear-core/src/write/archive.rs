@@ -407,6 +407,13 @@ struct Wrapper {
 }
 
 impl Wrapper {
+    /// An entry not found: deflated, mode 0644.
+    const UNKNOWN: Wrapper = Wrapper {
+        compressed: 0,
+        size: 1,
+        mode: None,
+    };
+
     /// How to store the rebuilt module: STORED when the original entry
     /// compressed to [`STORE_AT`] or more of its size (a module of already
     /// deflated files, where deflating again costs time and saves little),
@@ -489,7 +496,10 @@ fn rebuild_all(
 ) -> Result<BTreeMap<EntryPath, File>> {
     let mut uris: Vec<(EntryPath, Wrapper)> = rebuilt_modules(app, set)
         .into_iter()
-        .filter_map(|uri| Some((uri.clone(), *wrappers.get(&uri)?)))
+        .map(|uri| {
+            let wrapper = wrappers.get(&uri).copied().unwrap_or(Wrapper::UNKNOWN);
+            (uri, wrapper)
+        })
         .collect();
     uris.sort_by_key(|(_, w)| std::cmp::Reverse(w.size));
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -530,10 +540,13 @@ fn rebuild_all(
 /// Writes the new archive to `out` atomically.
 pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()> {
     let location = app.path().display().to_string();
-    let source_file =
-        File::open(app.path()).map_err(|e| Error::io("cannot open", app.path(), e))?;
-    let bytes = Bytes::file(source_file);
-    let source = ZipArchive::new(bytes.clone()).map_err(|e| Error::zip(&location, e))?;
+    let source = app.archive_zip().ok_or_else(|| {
+        Error::refused(
+            &location,
+            "internal error: the application is not an archive",
+        )
+    })?;
+    let bytes = source.clone().into_inner();
     let mut wrappers = BTreeMap::new();
     for uri in rebuilt_modules(app, set) {
         if let Some(index) = source.index_for_name(uri.as_str()) {
