@@ -269,8 +269,8 @@ type Kept = Vec<(EntryPath, Arc<OpenedModule>)>;
 
 impl OpenedModules {
     const KEEP: usize = 16;
-    const RESIDENT: u64 = 16 * 1024 * 1024;
-    const SPILLED: u64 = 512 * 1024 * 1024;
+    const RESIDENT: u64 = 8 * 1024 * 1024;
+    const SPILLED: u64 = 256 * 1024 * 1024;
 
     fn get(&self, uri: &EntryPath) -> Option<Arc<OpenedModule>> {
         let mut kept = self
@@ -713,9 +713,9 @@ mod tests {
         }
         assert!(kept.get(&uri(0)?).is_none(), "the oldest are let go");
         assert!(kept.get(&uri(39)?).is_some());
-        // Memory: two modules of 10 MiB do not stay together.
-        kept.keep(&uri(100)?, &module(10 << 20)?);
-        kept.keep(&uri(101)?, &module(10 << 20)?);
+        // Memory: two modules of 6 MiB do not stay together.
+        kept.keep(&uri(100)?, &module(6 << 20)?);
+        kept.keep(&uri(101)?, &module(6 << 20)?);
         assert!(kept.get(&uri(100)?).is_none());
         assert!(kept.get(&uri(101)?).is_some());
         Ok(())
