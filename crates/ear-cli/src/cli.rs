@@ -17,8 +17,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// update (.zip), a new application (.ear or directory), a module archive
 /// (.war/.jar/.rar/.sar) or, with --file, any file.
 ///
-/// Exit codes: 0 success; 1 failure (bad input, refused plan, I/O);
-/// 2 usage error; 3 the impact exceeds --fail-on.
+/// Exit codes: 0 success; 1 failure (bad input, refused plan, I/O; for
+/// verify, also: the application drifted); 2 usage error; 3 the impact
+/// exceeds --fail-on.
 #[derive(Debug, Parser)]
 #[command(name = "earpatch", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
@@ -75,6 +76,37 @@ pub enum Command {
     /// apply and rollback do this first by themselves; reading commands
     /// refuse until it is done.
     Recover(RecoverArgs),
+    /// Re-read every file and compare with what the last update or rollback
+    /// left: exit 0 when the application is as expected, 1 when it drifted
+    /// (hot-deployed or hand-edited files are listed).
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+}
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  earpatch verify /opt/was/installedApps/cell01/shop.ear
+  earpatch verify shop.ear --expect-digest sha256:867d626a...   (compare with the master copy)
+  earpatch verify app-dir/ --state-dir /var/lib/earpatch/shop --format json
+
+The baseline is, in order: --expect-digest; the digest after the last update or
+rollback in the history; the digest an earlier verify recorded. Without any,
+verify records the current content as the baseline and exits 0. verify never
+changes the application; it refreshes the content index in the state folder
+(APP.earpatch/index) that makes later applies read only what changed.";
+
+/// `earpatch verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Compare with digest D (e.g. the master copy's, as printed by inspect)
+    /// instead of the one the history recorded.
+    #[arg(long, value_name = "D")]
+    pub expect_digest: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `earpatch apply`.

@@ -57,7 +57,7 @@ impl Printer {
             Err(Unwritten::Io(err)) => return self.error(&err),
         }
         match done.end {
-            End::Success => {}
+            End::Success | End::Drifted => {}
             End::Strict { warnings } => {
                 self.stderr(&format!("error: {}", report::strict_error(warnings)))
             }
@@ -85,6 +85,7 @@ impl Printer {
                 return Ok(());
             }
             Output::Recover(outcome) => render::history::recovery(*outcome),
+            Output::Verify(report) => render::verify::render(report, format)?,
         };
         self.stdout(&text)
     }

@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 
 use ear_core::{
     ApplyOptions, ClassLoaderPolicy, Digest, Effect, Limits, PlanOptions, RollbackOptions,
-    Settings, Update,
+    Settings, Update, VerifyOptions,
 };
 
 use crate::cli::{
     ApplyArgs, Command, DiffArgs, FailOn, Format, ImpactArgs, LimitArgs, PlanArgs, Policy,
-    ReportArgs, RollbackArgs, SettingsArgs, StateArgs, UpdateArgs,
+    ReportArgs, RollbackArgs, SettingsArgs, StateArgs, UpdateArgs, VerifyArgs,
 };
 use crate::exit::Failure;
 
@@ -32,6 +32,7 @@ pub fn format(command: &Command) -> Format {
         Command::History(a) => a.format,
         Command::Rollback(a) => a.format,
         Command::Recover(_) => Format::Text,
+        Command::Verify(a) => a.format,
     }
 }
 
@@ -85,6 +86,13 @@ pub enum Resolved {
     },
     /// `recover APP`.
     Recover(State),
+    /// `verify APP`.
+    Verify {
+        /// The application.
+        app: PathBuf,
+        /// `--state-dir`, `--expect-digest`.
+        options: VerifyOptions,
+    },
 }
 
 impl Resolved {
@@ -115,6 +123,7 @@ impl Resolved {
             Command::History(a) => Resolved::History(State::new(a.state)),
             Command::Rollback(a) => rollback(a),
             Command::Recover(a) => Resolved::Recover(State::new(a.state)),
+            Command::Verify(a) => verify(a)?,
         })
     }
 }
@@ -144,10 +153,31 @@ impl Resolved {
             }
             Resolved::Diff { options, .. } => options.limits = limits,
             Resolved::Rollback { options, .. } => options.plan.limits = limits,
-            Resolved::History(_) | Resolved::Recover(_) => {}
+            Resolved::History(_) | Resolved::Recover(_) | Resolved::Verify { .. } => {}
         }
         self
     }
+}
+
+/// `--expect-digest D`, checked.
+fn expect_digest(text: &str) -> Result<Digest, Failure> {
+    Ok(text
+        .parse::<Digest>()
+        .map_err(|e| format!("--expect-digest: {e}"))?)
+}
+
+fn verify(a: VerifyArgs) -> Result<Resolved, Failure> {
+    let mut options = VerifyOptions::default();
+    if let Some(dir) = a.state.state_dir {
+        options = options.state_dir(dir);
+    }
+    if let Some(d) = a.expect_digest {
+        options = options.expect_digest(expect_digest(&d)?);
+    }
+    Ok(Resolved::Verify {
+        app: a.state.app,
+        options,
+    })
 }
 
 fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {
@@ -158,13 +188,7 @@ fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {
             .into());
     }
     let plan = plan_options(&a.settings, &a.report)?;
-    let expect = match &a.expect_digest {
-        Some(text) => Some(
-            text.parse::<Digest>()
-                .map_err(|e| format!("--expect-digest: {e}"))?,
-        ),
-        None => None,
-    };
+    let expect = a.expect_digest.as_deref().map(expect_digest).transpose()?;
     let mut options = ApplyOptions::default()
         .plan(plan)
         .dry_run(a.dry_run)

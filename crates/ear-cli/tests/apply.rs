@@ -839,6 +839,15 @@ fn sigkill_at_100_random_moments_leaves_old_or_new_on_both_forms() -> TestResult
             if status.success() {
                 assert_eq!(now, new, "{form:?}: the apply had finished");
             }
+            // `inspect` read through the content index; `verify` reads every
+            // file: the index the kill left behind told the truth.
+            let (_, out, err) = run(&["verify", s(&app), "--format", "json"]);
+            let report: Value = serde_json::from_str(&out).map_err(|e| format!("{e}: {err}"))?;
+            assert_eq!(
+                report["digest"].as_str(),
+                Some(now.as_str()),
+                "{form:?} at {at:?}"
+            );
             if now == old {
                 saw_old += 1;
             } else {

@@ -20,7 +20,7 @@
 //! | [`plan`] | what an update changes and restarts; never writes |
 //! | `write` | executing a plan: archive rewrite, expanded journal, zips; never decides |
 //! | [`state`] | the state folder: lock, records, undo bundles, events |
-//! | [`ops`] | [`apply`], [`rollback`], [`recover`], [`diff`], [`history`]: the only layer combining the others |
+//! | [`ops`] | [`apply`], [`rollback`], [`recover`], [`diff`], [`history`], [`verify`]: the only layer combining the others |
 //!
 //! The library never prints and never exits: every problem is an [`Error`]
 //! naming the file, entry or line concerned, or a [`Warning`].
@@ -78,11 +78,12 @@ pub use impact::{ClassLoaderPolicy, Effect, Escalation, Impact, Rule, Settings};
 pub use limits::Limits;
 pub use model::{
     Application, DeclaredModule, Descriptor, Digest, FileInfo, Form, Inventory, LibraryDirectory,
-    Module, ModuleKind, Scope, ScopeInventory, Storage, Warning, WarningCode,
+    Module, ModuleKind, ScanStats, Scope, ScopeInventory, Storage, Warning, WarningCode,
 };
 pub use ops::{
-    ApplyOptions, ApplyReport, DiffReport, Outcome, Recovery, RollbackOptions, apply, diff,
-    ensure_not_interrupted, history, interrupted, recover, rollback,
+    ApplyOptions, ApplyReport, Baseline, DiffReport, Drift, DriftedFile, Outcome, Recovery,
+    RollbackOptions, VerifyOptions, VerifyReport, apply, diff, ensure_not_interrupted, history,
+    interrupted, inventory, recover, rollback, verify,
 };
 pub use path::EntryPath;
 pub use plan::{Change, ModuleChange, Op, PLAN_SCHEMA, Plan, PlanOptions};

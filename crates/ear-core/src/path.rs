@@ -1,8 +1,7 @@
 //! [`EntryPath`]: the one checked type for paths inside an application.
 
 use std::fmt;
-
-use serde::Serialize;
+use std::sync::Arc;
 
 /// Why a path was refused by [`EntryPath::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +50,9 @@ impl std::error::Error for PathProblem {}
 /// letter, no `.`/`..` and no empty component. Paths are case-sensitive and
 /// compare byte-wise, so sorting them gives a stable order.
 ///
+/// The text is shared: a clone costs a reference count, not an allocation
+/// (a plan of a million entries clones each path several times).
+///
 /// ```
 /// use ear_core::EntryPath;
 /// let p = EntryPath::new("shop.war/WEB-INF/web.xml")?;
@@ -58,9 +60,8 @@ impl std::error::Error for PathProblem {}
 /// assert!(EntryPath::new("../etc/passwd").is_err());
 /// # Ok::<(), ear_core::path::PathProblem>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct EntryPath(String);
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryPath(Arc<str>);
 
 impl EntryPath {
     /// Checks `path` and wraps it.
@@ -91,7 +92,7 @@ impl EntryPath {
                 _ => {}
             }
         }
-        Ok(EntryPath(path.to_owned()))
+        Ok(EntryPath(path.into()))
     }
 
     /// The path as a string slice.
@@ -103,14 +104,14 @@ impl EntryPath {
     /// `self/child`.
     #[must_use]
     pub fn join(&self, child: &EntryPath) -> EntryPath {
-        EntryPath(format!("{}/{}", self.0, child.0))
+        EntryPath(format!("{}/{}", self.0, child.0).into())
     }
 
     /// The rest of the path when it lies strictly inside the directory `dir`.
     #[must_use]
     pub fn strip_dir(&self, dir: &EntryPath) -> Option<EntryPath> {
         let rest = self.0.strip_prefix(dir.as_str())?.strip_prefix('/')?;
-        Some(EntryPath(rest.to_owned()))
+        Some(EntryPath(rest.into()))
     }
 
     /// Whether the path lies strictly inside the directory `dir`.
@@ -169,6 +170,12 @@ impl fmt::Debug for EntryPath {
     }
 }
 
+impl serde::Serialize for EntryPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for EntryPath {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -178,6 +185,14 @@ impl<'de> serde::Deserialize<'de> for EntryPath {
 
 impl AsRef<str> for EntryPath {
     fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Paths compare as their text, so maps keyed by [`EntryPath`] can be
+/// looked up by `&str` (an ancestor folder) without building a path.
+impl std::borrow::Borrow<str> for EntryPath {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }
@@ -195,7 +210,10 @@ mod tests {
             "a b/c..d",
             ".hidden/x",
         ] {
-            assert_eq!(EntryPath::new(p).map(|e| e.0), Ok(p.to_owned()));
+            assert_eq!(
+                EntryPath::new(p).map(|e| e.as_str().to_owned()),
+                Ok(p.to_owned())
+            );
         }
     }
 

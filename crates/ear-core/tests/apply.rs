@@ -35,6 +35,18 @@ fn digest(path: &Path) -> Result<Digest, Box<dyn std::error::Error>> {
     Ok(Application::open(path)?.digest()?)
 }
 
+/// The content index left by the last operation agrees with a full read:
+/// the digest read through it is the real one, and `verify` (which ignores
+/// it) finds the application as the history says.
+fn check_index(app: &Path, expected: Digest) -> Result<(), Box<dyn std::error::Error>> {
+    let indexed = ear_core::inventory(&Application::open(app)?, None)?.digest();
+    assert_eq!(indexed, expected, "indexed digest of {}", app.display());
+    let report = ear_core::verify(app, &ear_core::VerifyOptions::default())?;
+    assert!(report.is_clean(), "{}: {report:?}", app.display());
+    assert_eq!(report.digest, expected);
+    Ok(())
+}
+
 /// Applies `update` to both forms in place, checks they end equal, equal to
 /// the predicted digest, and that rollback restores the original.
 fn apply_both(
@@ -54,6 +66,7 @@ fn apply_both(
             "the predicted digest is the real one ({})",
             app.display()
         );
+        check_index(app, now)?;
         // Planning the same update again finds nothing to do.
         let again = apply(app, &make()?, &ApplyOptions::default())?;
         assert_eq!(again.outcome, Outcome::UpToDate);
@@ -69,6 +82,7 @@ fn apply_both(
         let reports = rollback(app, &RollbackOptions::default())?;
         assert_eq!(reports.len(), 1);
         assert_eq!(digest(app)?, before, "rollback restores {}", app.display());
+        check_index(app, before)?;
         let records = history(app, None)?;
         assert_eq!(records[0].status, Status::RolledBack);
         assert_eq!(

@@ -35,6 +35,9 @@ proptest! {
         for app in [&ear, &expanded] {
             let report = apply(app, &Update::partial(&zip).map_err(fail)?, &ApplyOptions::default()).map_err(fail)?;
             let now = Application::open(app).map_err(fail)?.digest().map_err(fail)?;
+            // Read through the content index the apply left, the digest is the same.
+            let indexed = ear_core::inventory(&Application::open(app).map_err(fail)?, None).map_err(fail)?;
+            prop_assert_eq!(indexed.digest(), now);
             if report.outcome == Outcome::Applied {
                 prop_assert_eq!(Some(now), report.digest_after);
             } else {
@@ -48,6 +51,8 @@ proptest! {
                 rollback(app, &RollbackOptions::default()).map_err(fail)?;
                 let back = Application::open(app).map_err(fail)?.digest().map_err(fail)?;
                 prop_assert_eq!(back, original);
+                let indexed = ear_core::inventory(&Application::open(app).map_err(fail)?, None).map_err(fail)?;
+                prop_assert_eq!(indexed.digest(), original);
             }
         }
     }

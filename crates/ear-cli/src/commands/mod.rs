@@ -14,10 +14,13 @@ mod inspect;
 mod plan;
 mod recover;
 mod rollback;
+mod verify;
 
 use std::path::PathBuf;
 
-use ear_core::{Application, ApplyReport, DiffReport, Effect, Inventory, Plan, Record, Recovery};
+use ear_core::{
+    Application, ApplyReport, DiffReport, Effect, Inventory, Plan, Record, Recovery, VerifyReport,
+};
 
 use crate::cli::Cli;
 use crate::exit::{ExitStatus, Failure};
@@ -60,6 +63,7 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
         Resolved::History(state) => history::run(&state),
         Resolved::Rollback { app, options } => rollback::run(&app, &options),
         Resolved::Recover(state) => recover::run(&state),
+        Resolved::Verify { app, options } => verify::run(&app, &options),
     }
 }
 
@@ -92,6 +96,8 @@ pub enum Output {
     Rollback(Vec<ApplyReport>),
     /// `recover`.
     Recover(Recovery),
+    /// `verify`.
+    Verify(VerifyReport),
 }
 
 /// How a command that produced its output ends.
@@ -104,6 +110,8 @@ pub enum End {
         /// How many warnings.
         warnings: usize,
     },
+    /// `verify`: the application drifted, exit 1.
+    Drifted,
     /// `impact --fail-on`: the impact reaches the threshold, exit 3.
     OverThreshold {
         /// The impact.
@@ -118,7 +126,7 @@ impl End {
     pub fn status(self) -> ExitStatus {
         match self {
             End::Success => ExitStatus::Success,
-            End::Strict { .. } => ExitStatus::Failure,
+            End::Strict { .. } | End::Drifted => ExitStatus::Failure,
             End::OverThreshold { .. } => ExitStatus::ImpactOverThreshold,
         }
     }

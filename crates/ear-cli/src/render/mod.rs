@@ -8,6 +8,7 @@
 pub mod history;
 pub mod inspect;
 pub mod report;
+pub mod verify;
 
 use std::fmt::Write as _;
 

@@ -8,6 +8,7 @@
 
 pub mod descriptor;
 pub(crate) mod detect;
+pub(crate) mod index;
 pub(crate) mod inventory;
 pub mod kind;
 pub(crate) mod scope;
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 pub use descriptor::{DESCRIPTOR_PATH, DeclaredModule, Descriptor, LibraryDirectory};
-pub use inventory::{Digest, FileInfo, Inventory, ScopeInventory};
+pub use inventory::{Digest, FileInfo, Inventory, ScanStats, ScopeInventory};
 pub use kind::{MODULE_EXTENSIONS, ModuleKind, is_module_extension};
 pub(crate) use scope::{Files, ScopeReader};
 
@@ -227,7 +228,19 @@ pub struct Application {
     module_data: BTreeMap<EntryPath, ModuleData>,
     app_files: Vec<RawFile>,
     warnings: Vec<Warning>,
+    /// What was read of it, kept for the operation's other readers (boxed:
+    /// an application is moved by value, so it stays small).
+    kept: Box<Kept>,
+}
+
+/// What an operation read of an application, for its other readers.
+#[derive(Debug, Default)]
+struct Kept {
+    /// Nested module archives opened (inflated) once.
     opened: OpenedModules,
+    /// Listings of module directories, each walked once per opening (the
+    /// scan, the plan and the writer all read them).
+    listings: std::sync::Mutex<BTreeMap<EntryPath, Listed>>,
 }
 
 /// A nested module archive, opened (inflated, when its entry is deflated)
@@ -260,12 +273,8 @@ impl fmt::Debug for OpenedModule {
 /// few: [`OpenedModules::KEEP`] modules, [`OpenedModules::RESIDENT`] bytes in
 /// memory, [`OpenedModules::SPILLED`] bytes of temporary files. A module
 /// pushed out is opened again when it is read again.
-/// (Boxed: an [`Application`] is moved by value, so it stays small.)
 #[derive(Debug, Default)]
-struct OpenedModules(Box<Mutex<Kept>>);
-
-/// Opened modules by URI, least recently used first.
-type Kept = Vec<(EntryPath, Arc<OpenedModule>)>;
+struct OpenedModules(Mutex<Vec<(EntryPath, Arc<OpenedModule>)>>);
 
 impl OpenedModules {
     const KEEP: usize = 16;
@@ -317,6 +326,9 @@ impl OpenedModules {
     }
 }
 
+/// A module directory's files and the links met there.
+type Listed = std::sync::Arc<(Vec<RawFile>, Vec<EntryPath>)>;
+
 impl Application {
     /// Opens an application: an `.ear` file, an expanded directory, or a
     /// standalone module archive (`.war`, `.rar`, `.sar`, or a `.jar` holding an
@@ -347,7 +359,7 @@ impl Application {
             module_data: BTreeMap::new(),
             app_files: Vec::new(),
             warnings: Vec::new(),
-            opened: OpenedModules::default(),
+            kept: Box::default(),
         };
         let standalone_kind = app.standalone_kind()?;
         if let Some(kind) = standalone_kind {
@@ -445,27 +457,20 @@ impl Application {
         match scope {
             Scope::Application => Ok(ScopeReader::Outer {
                 app: self,
-                files: self.app_files.clone(),
-                links: Vec::new(),
+                files: std::sync::Arc::new((self.app_files.clone(), Vec::new())),
             }),
             Scope::Module(uri) => match self.module_data.get(uri) {
                 None | Some(ModuleData::Missing) => Ok(ScopeReader::Outer {
                     app: self,
-                    files: Vec::new(),
-                    links: Vec::new(),
+                    files: std::sync::Arc::default(),
                 }),
-                Some(ModuleData::Dir(dir)) => {
-                    let (files, links) = self.source.list_dir_with_links(dir)?;
-                    Ok(ScopeReader::Outer {
-                        app: self,
-                        files,
-                        links,
-                    })
-                }
+                Some(ModuleData::Dir(dir)) => Ok(ScopeReader::Outer {
+                    app: self,
+                    files: self.listing(dir)?,
+                }),
                 Some(ModuleData::Root) => Ok(ScopeReader::Outer {
                     app: self,
-                    files: self.source.list(&|_| false)?.files,
-                    links: Vec::new(),
+                    files: std::sync::Arc::new((self.source.list(&|_| false)?.files, Vec::new())),
                 }),
                 Some(ModuleData::Nested(raw)) => {
                     let module = self.open_module(uri, raw)?;
@@ -478,6 +483,28 @@ impl Application {
                 }
             },
         }
+    }
+
+    /// The files under module directory `dir` and the links met there,
+    /// walked on first use.
+    fn listing(&self, dir: &EntryPath) -> Result<Listed> {
+        let cached = self
+            .kept
+            .listings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(dir)
+            .cloned();
+        if let Some(listed) = cached {
+            return Ok(listed);
+        }
+        let listed: Listed = std::sync::Arc::new(self.source.list_dir_with_links(dir)?);
+        self.kept
+            .listings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(dir.clone(), listed.clone());
+        Ok(listed)
     }
 
     /// The files of one scope with their sizes (paths relative to the scope),
@@ -606,13 +633,13 @@ impl Application {
 
     /// Opens the nested archive of module `uri`, or finds it opened.
     fn open_module(&self, uri: &EntryPath, raw: &RawFile) -> Result<Arc<OpenedModule>> {
-        if let Some(module) = self.opened.get(uri) {
+        if let Some(module) = self.kept.opened.get(uri) {
             return Ok(module);
         }
         // Held in memory while the budget allows, else in a temporary file.
         let zip = self
             .source
-            .open_nested_within(raw, self.opened.memory_left())?;
+            .open_nested_within(raw, self.kept.opened.memory_left())?;
         let location = self.source.location_of(&raw.path);
         let (entries, duplicates) = crate::source::index_entries(&zip, &location, &self.limits)?;
         let module = Arc::new(OpenedModule {
@@ -622,7 +649,7 @@ impl Application {
             duplicates,
             location,
         });
-        self.opened.keep(uri, &module);
+        self.kept.opened.keep(uri, &module);
         Ok(module)
     }
 }

@@ -14,9 +14,9 @@ pub(crate) enum ScopeReader<'a> {
     /// Files of the outer source (application scope, directory module, standalone).
     Outer {
         app: &'a Application,
-        files: Vec<RawFile>,
-        /// Symbolic links met in a module directory (full paths).
-        links: Vec<EntryPath>,
+        /// The files, and the symbolic links met in a module directory
+        /// (full paths); shared with the application's listing cache.
+        files: std::sync::Arc<(Vec<RawFile>, Vec<EntryPath>)>,
     },
     /// A nested module archive.
     Nested {
@@ -32,7 +32,7 @@ impl ScopeReader<'_> {
     pub fn files(&self) -> Vec<(EntryPath, u64)> {
         match self {
             ScopeReader::Outer { files, .. } => {
-                files.iter().map(|f| (f.path.clone(), f.size)).collect()
+                files.0.iter().map(|f| (f.path.clone(), f.size)).collect()
             }
             ScopeReader::Nested { entries, .. } => {
                 entries.iter().map(|(p, &(_, s))| (p.clone(), s)).collect()
@@ -43,7 +43,7 @@ impl ScopeReader<'_> {
     /// Symbolic links met in a module directory (full paths).
     pub fn links(&self) -> &[EntryPath] {
         match self {
-            ScopeReader::Outer { links, .. } => links,
+            ScopeReader::Outer { files, .. } => &files.1,
             ScopeReader::Nested { .. } => &[],
         }
     }
@@ -96,6 +96,7 @@ impl ScopeReader<'_> {
     ) -> Result<()> {
         match self {
             ScopeReader::Outer { app, files, .. } => {
+                let files = &files.0;
                 if let Ok(i) = files.binary_search_by(|f| f.path.cmp(rel)) {
                     app.source.with_reader(&files[i], |r| f(r))?;
                 }
@@ -176,9 +177,10 @@ impl<'a> Files<'a> {
                 let reader = self.scope(&scope).ok()?;
                 match &*reader {
                     ScopeReader::Outer { files, .. } => files
+                        .0
                         .binary_search_by(|f| f.path.cmp(&rel))
                         .ok()
-                        .map(|i| files[i].size),
+                        .map(|i| files.0[i].size),
                     ScopeReader::Nested { entries, .. } => entries.get(&rel).map(|&(_, s)| s),
                 }
             }

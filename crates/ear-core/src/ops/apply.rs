@@ -10,18 +10,20 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::content;
 use super::recover::{Recovery, ensure_not_interrupted, settle, state_of};
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
 use crate::fs::{check_output, fail_point, parent_dir};
+use crate::model::index::ScanStart;
 use crate::model::inventory::{hex, sha256_of};
-use crate::model::{Application, Digest, Form, Inventory, Scope};
+use crate::model::{Application, Digest, Form, Inventory, ScanStats, Scope};
 use crate::plan::{Op, Plan, PlanOptions};
 use crate::state::undo::write_undo;
 use crate::state::{RECORD_SCHEMA, Record, StateDir, Status};
 use crate::update::Update;
 use crate::write::expanded;
-use crate::write::{ChangeSet, predict_digest, write_application};
+use crate::write::{ChangeSet, predict, write_application};
 
 /// Options for [`apply`].
 #[derive(Debug, Clone, Default)]
@@ -122,6 +124,9 @@ pub struct ApplyReport {
     /// A rollback step forced over changes made outside earpatch: the
     /// application is not exactly as it was before the undone update.
     pub forced_over_drift: bool,
+    /// What reading the application's content cost (when its digest was
+    /// computed): with a warm content index, only what changed is read.
+    pub scanned: Option<ScanStats>,
 }
 
 /// Plans `update` against the application at `app_path` and applies it:
@@ -183,16 +188,22 @@ fn apply_to_output(
 ) -> Result<ApplyReport> {
     let app = Application::open_with(app_path, &options.plan.limits)?;
     // Without history the digest is needed only to check --expect-digest:
-    // computing it reads every file, so it is skipped otherwise.
+    // computing it reads every file (less what the content index vouches
+    // for; the index is read, never written here), so it is skipped otherwise.
     let inventory = if options.expect_digest.is_some() || (options.dry_run && options.plan.digest) {
-        Some(app.inventory()?)
+        Some(content::inventory(&app, options.state_dir.as_deref())?)
     } else {
         None
     };
     if let Some(inv) = &inventory {
         check_expected(app_path, inv.digest(), options)?;
     }
-    let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
+    let mut plan = Plan::build(
+        &app,
+        update,
+        &options.plan.digest(false),
+        inventory.as_ref(),
+    )?;
     plan.application.digest = inventory.as_ref().map(Inventory::digest);
     check_strict(&plan, options)?;
     if options.dry_run {
@@ -205,12 +216,13 @@ fn apply_to_output(
             recovered: None,
             state_dir: options.state_dir.clone(),
             forced_over_drift: false,
+            scanned: None,
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
     check_space(&app, &set, &plan, options, out, None)?;
     let after = match &inventory {
-        Some(inv) => Some(predict_digest(inv, &set)?),
+        Some(inv) => Some(predict(inv, &set)?.digest),
         None => None,
     };
     write_application(&app, &set, out, None)?;
@@ -228,6 +240,7 @@ fn apply_to_output(
         recovered: None,
         state_dir: options.state_dir.clone(),
         forced_over_drift: false,
+        scanned: None,
     })
 }
 
@@ -389,7 +402,9 @@ pub(super) fn apply_locked(
     undoing: Option<Undoing<'_>>,
 ) -> Result<ApplyReport> {
     let app = Application::open_with(app_path, &options.plan.limits)?;
-    let inventory = app.inventory()?;
+    let start = ScanStart::now();
+    let scan = content::scan(&app, state, start)?;
+    let inventory = &scan.inventory;
     let digest = inventory.digest();
     check_expected(app_path, digest, options)?;
     if let Some(undo) = undoing.filter(|u| !u.force && digest != u.record.digest_after) {
@@ -404,7 +419,7 @@ pub(super) fn apply_locked(
     }
     let rolls_back = undoing.map(|u| u.record.id.as_str());
     let forced_over_drift = undoing.is_some_and(|u| digest != u.record.digest_after);
-    let mut plan = Plan::new(&app, update, &options.plan.digest(false))?;
+    let mut plan = Plan::build(&app, update, &options.plan.digest(false), Some(inventory))?;
     plan.application.digest = Some(digest);
     check_strict(&plan, options)?;
     let output = app_path.to_path_buf();
@@ -418,9 +433,12 @@ pub(super) fn apply_locked(
             recovered: None,
             state_dir: options.state_dir.clone(),
             forced_over_drift: false,
+            scanned: Some(scan.stats),
         });
     }
     if plan.is_noop() {
+        let scanned = Some(scan.stats);
+        content::keep_index(state, scan);
         state.event("up-to-date", None, &update.source().display().to_string());
         return Ok(ApplyReport {
             plan,
@@ -431,6 +449,7 @@ pub(super) fn apply_locked(
             recovered: None,
             state_dir: options.state_dir.clone(),
             forced_over_drift: false,
+            scanned,
         });
     }
     let set = ChangeSet::build(&app, update, &plan)?;
@@ -450,7 +469,8 @@ pub(super) fn apply_locked(
         })
         .sum();
     check_space(&app, &set, &plan, options, &output, Some((state, backups)))?;
-    let digest_after = predict_digest(&inventory, &set)?;
+    let predicted = predict(inventory, &set)?;
+    let digest_after = predicted.digest;
 
     let now = UtcTime::now();
     let records = state.records()?;
@@ -490,6 +510,7 @@ pub(super) fn apply_locked(
         state.event("failed", Some(&id), &err.to_string());
         return Err(err);
     }
+    content::index_written(&app, &scan, &set, state, &predicted, start);
     record.status = Status::Applied;
     if let Err(err) = state.write_record(&record) {
         // The application is the new version; only its record lags behind.
@@ -553,5 +574,6 @@ pub(super) fn apply_locked(
         recovered: None,
         state_dir: options.state_dir.clone(),
         forced_over_drift,
+        scanned: Some(scan.stats),
     })
 }

@@ -1,15 +1,17 @@
-//! The operations: [`apply`], [`rollback`], [`recover`], [`diff`] and
-//! [`history`], free functions each with its options struct (as cargo's `ops`
+//! The operations: [`apply`], [`rollback`], [`recover`], [`diff`],
+//! [`history`] and [`verify`], free functions each with its options struct (as cargo's `ops`
 //! layer is). This is the only layer that combines planning
 //! ([`crate::plan`]), writing (`write`) and state
 //! ([`crate::state`]); the layers below never call up into it.
 
 mod apply;
+mod content;
 mod diff;
 mod recover;
 mod rollback;
 
 pub use apply::{ApplyOptions, ApplyReport, Outcome, apply};
+pub use content::{Baseline, Drift, DriftedFile, VerifyOptions, VerifyReport, inventory, verify};
 pub use diff::{DiffReport, diff};
 pub use recover::{Recovery, ensure_not_interrupted, interrupted, recover};
 pub use rollback::{RollbackOptions, history, rollback};

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::fs::{parent_dir, temp_prefix};
 use crate::model::Application;
+use crate::model::index::ScanStart;
 use crate::state::{Record, StateDir, Status};
 use crate::write::expanded::{self, Replay};
 
@@ -92,7 +93,10 @@ pub(super) fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recover
         .collect();
     let settled_records = !pending.is_empty();
     if !pending.is_empty() {
-        let digest = Application::open(app_path)?.digest()?;
+        let app = Application::open(app_path)?;
+        let digest = super::content::scan(&app, state, ScanStart::now())?
+            .inventory
+            .digest();
         for record in &mut pending {
             record.status = if digest == record.digest_after {
                 Status::Applied
@@ -178,11 +182,19 @@ fn inside(path: &Path, dir: &Path) -> bool {
 }
 
 /// Rolls back or finishes an interrupted apply explicitly (`earpatch recover`).
+/// When something was settled, the content index is brought up to date
+/// (reading only the files whose stamps changed).
 ///
 /// # Errors
 /// The state cannot be read or the lock is held.
 pub fn recover(app_path: &Path, state_dir: Option<&Path>) -> Result<Recovery> {
     let state = state_of(app_path, state_dir)?;
     let _lock = state.lock(app_path)?;
-    Ok(settle(app_path, &state)?.unwrap_or(Recovery::Clean))
+    let recovery = settle(app_path, &state)?.unwrap_or(Recovery::Clean);
+    if recovery != Recovery::Clean {
+        let app = Application::open(app_path)?;
+        let scan = super::content::scan(&app, &state, ScanStart::now())?;
+        super::content::keep_index(&state, scan);
+    }
+    Ok(recovery)
 }

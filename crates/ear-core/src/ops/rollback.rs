@@ -66,8 +66,10 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
         settle(app_path, &state)?;
         Some(lock)
     };
+    // The records are moved into the targets, not cloned: a full update's
+    // record holds one change per file of the application.
     let records = state.records()?;
-    let undoable = |r: &&Record| r.status == Status::Applied && r.rolls_back.is_none();
+    let undoable = |r: &Record| r.status == Status::Applied && r.rolls_back.is_none();
     let targets: Vec<Record> = match &options.to {
         Some(to) => {
             let Some(pos) = records.iter().position(|r| &r.id == to) else {
@@ -76,17 +78,17 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
                     "no such update in the history; see `earpatch history`",
                 ));
             };
-            records[pos + 1..]
-                .iter()
-                .filter(undoable)
-                .rev()
-                .cloned()
-                .collect()
+            let mut after: Vec<Record> = records
+                .into_iter()
+                .skip(pos + 1)
+                .filter(|r| undoable(r))
+                .collect();
+            after.reverse();
+            after
         }
         None => records
-            .iter()
-            .rfind(undoable)
-            .cloned()
+            .into_iter()
+            .rfind(|r| undoable(r))
             .into_iter()
             .collect(),
     };

@@ -18,7 +18,7 @@ impl Planner<'_> {
         &mut self,
         props: &EntryPath,
         after: &BTreeMap<EntryPath, ModuleAfter>,
-        written: &BTreeMap<Scope, BTreeSet<EntryPath>>,
+        written: &BTreeMap<Scope, BTreeSet<&str>>,
         shipment: &Shipment,
     ) -> Result<()> {
         let location = self.entry_location(props);
@@ -121,7 +121,7 @@ impl Planner<'_> {
             let deleted: Vec<&EntryPath> = matched
                 .iter()
                 .copied()
-                .filter(|f| !written_here.contains(*f))
+                .filter(|f| !written_here.contains(f.as_str()))
                 .collect();
             if matched.is_empty() {
                 self.warn(

@@ -2,9 +2,10 @@
 //! add, replace or unchanged (byte-identical), each classified by the
 //! restart rules. Reads only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::ops::Bound;
 
-use super::planner::{Entry, ModuleAfter, Planner};
+use super::planner::{Entry, ModuleAfter, Planner, rel_path};
 use super::{ModuleChange, Op, Origin};
 use crate::error::{Error, Result};
 use crate::impact::{FileOp, classify_file, classify_module};
@@ -131,7 +132,7 @@ impl Planner<'_> {
     pub(super) fn plan_files(
         &mut self,
         scope: &Scope,
-        files: &[(EntryPath, &Entry)],
+        files: &[&Entry],
         after: &BTreeMap<EntryPath, ModuleAfter>,
     ) -> Result<()> {
         let module_kind = match scope {
@@ -140,14 +141,14 @@ impl Planner<'_> {
         };
         let existing_sizes: BTreeMap<EntryPath, u64> =
             self.reader(scope)?.files().into_iter().collect();
-        let existing: BTreeSet<&EntryPath> = existing_sizes.keys().collect();
         let lib = self.app.library_directory().clone();
-        for (rel, entry) in files {
-            let full = scope.full_path(rel);
-            if let Some(file_ancestor) = rel
-                .ancestors()
-                .find(|a| EntryPath::new(a).is_ok_and(|a| existing.contains(&a)))
-            {
+        self.changes.reserve(files.len());
+        for entry in files {
+            // The entry's own path is the full path (a shared clone); the
+            // path in the scope is made for this entry only, never kept.
+            let full = entry.path.clone();
+            let rel = &rel_path(scope, &entry.path);
+            if let Some(file_ancestor) = rel.ancestors().find(|a| existing_sizes.contains_key(*a)) {
                 return Err(Error::refused(
                     self.entry_location(&entry.path),
                     format!(
@@ -161,10 +162,13 @@ impl Planner<'_> {
             let old_size = existing_sizes.get(rel).copied();
             let op = match old_size {
                 None => {
-                    if existing
-                        .range(rel.clone()..)
+                    // Files under `rel/` sort right after that prefix (not
+                    // after `rel`: `rel-x` and `rel.x` sort between them).
+                    let folder = format!("{rel}/");
+                    if existing_sizes
+                        .range::<str, _>((Bound::Included(folder.as_str()), Bound::Unbounded))
                         .next()
-                        .is_some_and(|p| p.is_inside(rel))
+                        .is_some_and(|(p, _)| p.is_inside(rel))
                     {
                         return Err(Error::refused(
                             self.entry_location(&entry.path),

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::impact::{Effect, Escalation, Impact, Rule, Settings};
 use crate::limits::Limits;
 use crate::model::inventory::sha256_of;
-use crate::model::{Application, Digest, Form, ModuleKind, Scope, Warning};
+use crate::model::{Application, Digest, Form, Inventory, ModuleKind, Scope, Warning};
 use crate::path::EntryPath;
 use crate::source::{DynZip, ReadSeek, seekable};
 use crate::update::{Payload, Update, UpdateKind};
@@ -111,12 +111,21 @@ impl Origin {
         self.with_reader(update, |r| sha256_of(r, &location))
     }
 
+    /// Size and SHA-256 of the new bytes when already known without reading
+    /// them (a file of a full update's new application, from its inventory).
+    pub(crate) fn known_file(&self, update: &Update) -> Option<(u64, [u8; 32])> {
+        match self {
+            Origin::NewApplication(path) => update.new_file(path).map(|f| (f.size, f.sha256)),
+            _ => None,
+        }
+    }
+
     /// The size of the new bytes, as declared (zip entries) or on disk.
     pub(crate) fn size(&self, update: &Update) -> Option<u64> {
         match (self, &update.payload) {
             (Origin::ZipEntry(path), Payload::Partial(zip)) => zip.size(path),
             (Origin::SourceFile, _) => std::fs::metadata(update.source()).ok().map(|m| m.len()),
-            (Origin::NewApplication(path), Payload::Full(new_app)) => new_app.file_size(path),
+            (Origin::NewApplication(path), Payload::Full(_)) => update.new_file_size(path),
             _ => None,
         }
     }
@@ -309,6 +318,34 @@ impl Plan {
     /// The update cannot be read, or is refused (it names the entry, flag or
     /// delete-list line concerned and what to do instead).
     pub fn new(app: &Application, update: &Update, options: &PlanOptions) -> Result<Plan> {
+        Plan::build(app, update, options, None)
+    }
+
+    /// [`Plan::new`] with `app`'s inventory already taken (for example
+    /// through its content index, [`crate::inventory`]): the application is
+    /// not read again, neither for the digest nor to compare it with a full
+    /// update's new application. The inventory must be `app`'s.
+    ///
+    /// # Errors
+    /// As [`Plan::new`].
+    pub fn with_inventory(
+        app: &Application,
+        update: &Update,
+        options: &PlanOptions,
+        inventory: &Inventory,
+    ) -> Result<Plan> {
+        Plan::build(app, update, options, Some(inventory))
+    }
+
+    /// [`Plan::new`] for a caller that already holds `app`'s inventory
+    /// (`known`): the application is then not read again, neither for the
+    /// digest nor to compare it with a full update's new application.
+    pub(crate) fn build(
+        app: &Application,
+        update: &Update,
+        options: &PlanOptions,
+        known: Option<&Inventory>,
+    ) -> Result<Plan> {
         if app.form() == Form::Archive
             && app
                 .path()
@@ -330,14 +367,14 @@ impl Plan {
         }
         let mut planner = Planner::new(app, update, options.settings);
         let digest = match &update.payload {
-            Payload::Full(new_app) => planner.plan_full(new_app, options.digest)?,
+            Payload::Full(_) => planner.plan_full(known, options.digest)?,
             _ => {
                 let shipment = planner.shipment()?;
                 planner.plan_shipment(&shipment)?;
-                if options.digest {
-                    Some(app.digest()?)
-                } else {
-                    None
+                match (options.digest, known) {
+                    (false, _) => None,
+                    (true, Some(inventory)) => Some(inventory.digest()),
+                    (true, None) => Some(app.digest()?),
                 }
             }
         };

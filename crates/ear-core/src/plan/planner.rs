@@ -214,7 +214,7 @@ impl<'a> Planner<'a> {
         let after = self.modules_after(shipment)?;
         self.kinds_after = after.iter().map(|(uri, m)| (uri.clone(), m.kind)).collect();
         // Entries that ship a whole module, and file entries grouped by scope.
-        let mut by_scope: BTreeMap<Scope, Vec<(EntryPath, &Entry)>> = BTreeMap::new();
+        let mut by_scope: BTreeMap<Scope, Vec<&Entry>> = BTreeMap::new();
         let mut whole_modules = Vec::new();
         // Looked up per entry: linear in the number of entries.
         let shipped_whole: BTreeSet<&EntryPath> = shipment
@@ -228,10 +228,7 @@ impl<'a> Planner<'a> {
                 whole_modules.push(entry);
                 continue;
             }
-            let holder = entry
-                .path
-                .ancestors()
-                .find_map(|a| after.get_key_value(&EntryPath::new(a).ok()?));
+            let holder = entry.path.ancestors().find_map(|a| after.get_key_value(a));
             if let Some((uri, module)) = holder {
                 if shipped_whole.contains(uri) {
                     return Err(Error::refused(
@@ -249,20 +246,13 @@ impl<'a> Planner<'a> {
                         ),
                     ));
                 }
-                let rel = entry
-                    .path
-                    .strip_dir(uri)
-                    .unwrap_or_else(|| entry.path.clone());
                 by_scope
                     .entry(Scope::Module(uri.clone()))
                     .or_default()
-                    .push((rel, entry));
+                    .push(entry);
             } else {
                 self.warn_module_like_folder(&entry.path);
-                by_scope
-                    .entry(Scope::Application)
-                    .or_default()
-                    .push((entry.path.clone(), entry));
+                by_scope.entry(Scope::Application).or_default().push(entry);
             }
         }
         // The touched modules are read (inflated) on both cores at once.
@@ -287,13 +277,13 @@ impl<'a> Planner<'a> {
             let requested_root = shipment.module.as_ref().and_then(|(_, r)| r.clone());
             self.plan_module(entry, &module, requested_root)?;
         }
-        let written: BTreeMap<Scope, BTreeSet<EntryPath>> = by_scope
+        // Paths inside their scope, as slices of the entries' own paths:
+        // nothing per entry is allocated to remember them.
+        let written: BTreeMap<Scope, BTreeSet<&str>> = by_scope
             .iter()
             .map(|(scope, files)| {
-                (
-                    scope.clone(),
-                    files.iter().map(|(rel, _)| rel.clone()).collect(),
-                )
+                let rels = files.iter().map(|e| rel_text(scope, &e.path)).collect();
+                (scope.clone(), rels)
             })
             .collect();
         for (scope, files) in &by_scope {
@@ -377,5 +367,26 @@ impl<'a> Planner<'a> {
             ));
         }
         Ok(())
+    }
+}
+
+/// The path of `full` inside `scope`, as a slice of it (`full` itself when
+/// it does not lie in the scope's folder).
+pub(super) fn rel_text<'p>(scope: &Scope, full: &'p EntryPath) -> &'p str {
+    match scope {
+        Scope::Application => full.as_str(),
+        Scope::Module(uri) => full
+            .as_str()
+            .strip_prefix(uri.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(full.as_str()),
+    }
+}
+
+/// The path of `full` inside `scope` (shared with `full` in the application scope).
+pub(super) fn rel_path(scope: &Scope, full: &EntryPath) -> EntryPath {
+    match scope {
+        Scope::Application => full.clone(),
+        Scope::Module(uri) => full.strip_dir(uri).unwrap_or_else(|| full.clone()),
     }
 }

@@ -51,6 +51,74 @@ pub(crate) struct RawFile {
     pub size: u64,
     /// Where the bytes are.
     pub locator: Locator,
+    /// What identifies the bytes without reading them (content index).
+    pub stamp: Stamp,
+}
+
+/// What identifies a file's bytes without reading them: the validators of
+/// the content index (`model::index`). Taken while listing, at no extra cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    /// An entry of the outer archive, from its central directory record.
+    Entry {
+        crc32: u32,
+        packed: u64,
+        size: u64,
+        method: u16,
+        offset: u64,
+    },
+    /// A file on disk (expanded form): times in nanoseconds since the epoch.
+    Disk {
+        size: u64,
+        mtime_ns: i64,
+        ctime_ns: i64,
+        inode: u64,
+        device: u64,
+    },
+    /// Nothing that identifies the bytes: never trusted.
+    None,
+}
+
+impl Stamp {
+    /// The stamp of an outer archive entry.
+    fn of_entry<R: Read + Seek>(zip: &ZipArchive<R>, index: usize) -> Stamp {
+        match zip.by_index_data(index) {
+            Ok(e) => Stamp::Entry {
+                crc32: e.crc32(),
+                packed: e.compressed_size(),
+                size: e.size(),
+                method: match e.compression() {
+                    zip::CompressionMethod::Stored => 0,
+                    zip::CompressionMethod::Deflated => 8,
+                    _ => u16::MAX,
+                },
+                offset: e.header_start(),
+            },
+            Err(_) => Stamp::None,
+        }
+    }
+
+    /// The stamp of a file on disk, from its metadata.
+    pub(crate) fn of_disk(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let ns =
+                |secs: i64, nanos: i64| secs.saturating_mul(1_000_000_000).saturating_add(nanos);
+            Stamp::Disk {
+                size: meta.len(),
+                mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+                ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+                inode: meta.ino(),
+                device: meta.dev(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            Stamp::None
+        }
+    }
 }
 
 /// The result of listing the application root.
@@ -121,6 +189,15 @@ impl Source {
         })
     }
 
+    /// The stamp of outer archive entry `index` ([`Stamp::None`] in the
+    /// expanded form).
+    fn stamp_of(&self, index: usize) -> Stamp {
+        match self {
+            Source::Archive { zip, .. } => Stamp::of_entry(zip, index),
+            Source::Directory { .. } => Stamp::None,
+        }
+    }
+
     /// Whether this is the archive form.
     pub fn is_archive(&self) -> bool {
         matches!(self, Source::Archive { .. })
@@ -134,6 +211,7 @@ impl Source {
                     path: path.clone(),
                     size,
                     locator: Locator::Zip(index),
+                    stamp: self.stamp_of(index),
                 }))
             }
             Source::Directory { root } => {
@@ -146,6 +224,7 @@ impl Source {
                         path: path.clone(),
                         size: m.len(),
                         locator: Locator::Disk(disk),
+                        stamp: Stamp::of_disk(&m),
                     })),
                     Ok(_) => Ok(None),
                     Err(e)
@@ -186,6 +265,7 @@ impl Source {
                         path: path.clone(),
                         size,
                         locator: Locator::Zip(index),
+                        stamp: self.stamp_of(index),
                     });
                 }
                 listing.duplicates.clone_from(duplicates);
@@ -246,6 +326,7 @@ impl Source {
                             path: rel,
                             size,
                             locator: Locator::Zip(index),
+                            stamp: self.stamp_of(index),
                         });
                     }
                 }
@@ -573,11 +654,14 @@ fn walk_dir(
                 walker.skip_current_dir();
             }
         } else if file_type.is_file() {
-            let size = item.metadata().map(|m| m.len()).unwrap_or(0);
+            let (size, stamp) = item
+                .metadata()
+                .map_or((0, Stamp::None), |m| (m.len(), Stamp::of_disk(&m)));
             listing.files.push(RawFile {
                 path,
                 size,
                 locator: Locator::Disk(item.path().to_path_buf()),
+                stamp,
             });
         } else if file_type.is_symlink() {
             listing.links.push(path);

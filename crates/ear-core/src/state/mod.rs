@@ -9,6 +9,7 @@
 //!   history/<id>/undo.zip   or previous.ear (full updates, module additions)
 //!   logs/<id>.log           what one operation did
 //!   events.jsonl            append-only event history
+//!   index                   the content index (a cache: `model::index`)
 //! ```
 //!
 //! It owns the folder's layout, the lock, records, undo bundles, events and
@@ -32,7 +33,8 @@ const MAX_RECORD_BYTES: u64 = 256 * 1024 * 1024;
 
 use crate::clock::UtcTime;
 use crate::error::{Error, Result};
-use crate::fs::{parent_dir, write_json_atomic};
+use crate::fs::{AtomicFile, parent_dir, write_json_atomic};
+use crate::model::index::ContentIndex;
 
 /// Where an application's state is kept.
 #[derive(Debug, Clone)]
@@ -163,6 +165,65 @@ impl StateDir {
         let dir = self.history().join(&record.id);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
         write_json_atomic(&dir.join("record.json"), record)
+    }
+
+    /// Where the content index is kept.
+    pub(crate) fn index_path(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    /// The content index, when there is a readable one. A missing or damaged
+    /// index is not an error: the application is then read in full, and
+    /// `why` says what was wrong with it (for `verify`'s report).
+    pub(crate) fn read_index(&self) -> (Option<ContentIndex>, Option<String>) {
+        let path = self.index_path();
+        let file = match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (None, None),
+            Err(e) => return (None, Some(format!("cannot read {}: {e}", path.display()))),
+            Ok(m) if !m.is_file() => {
+                return (
+                    None,
+                    Some(format!("{} is not a regular file", path.display())),
+                );
+            }
+            Ok(m) if m.len() > ContentIndex::MAX_BYTES => {
+                return (
+                    None,
+                    Some(format!("{} is too large to be an index", path.display())),
+                );
+            }
+            Ok(_) => File::open(&path),
+        };
+        let decoded = file
+            .map_err(|e| e.to_string())
+            .and_then(|f| ContentIndex::decode(&mut std::io::BufReader::new(f)));
+        match decoded {
+            Ok(index) => (Some(index), None),
+            Err(why) => (
+                None,
+                Some(format!("the index {} was ignored: {why}", path.display())),
+            ),
+        }
+    }
+
+    /// Replaces the content index (atomically). Failing to write it costs
+    /// speed, never correctness, so callers may ignore the error.
+    pub(crate) fn write_index(&self, index: &ContentIndex) -> Result<()> {
+        let path = self.index_path();
+        let tmp = AtomicFile::beside(&path)?;
+        let mut out = std::io::BufWriter::new(tmp.file());
+        index
+            .encode(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("cannot write", tmp.path(), e))?;
+        drop(out);
+        tmp.commit()
+    }
+
+    /// Removes the content index (after an operation that could not
+    /// describe what it left).
+    pub(crate) fn drop_index(&self) {
+        let _ = std::fs::remove_file(self.index_path());
     }
 
     pub(crate) fn event(&self, event: &str, id: Option<&str>, detail: &str) {

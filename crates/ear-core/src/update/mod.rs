@@ -10,7 +10,7 @@ pub mod delete_list;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 use zip::ZipArchive;
@@ -18,7 +18,7 @@ use zip::ZipArchive;
 use crate::error::{Error, Result};
 use crate::fs::check_regular;
 use crate::limits::Limits;
-use crate::model::{Application, is_module_extension};
+use crate::model::{Application, FileInfo, Inventory, is_module_extension};
 use crate::path::EntryPath;
 use crate::source::EntryIndex;
 
@@ -68,6 +68,9 @@ pub struct Update {
     source: PathBuf,
     limits: Limits,
     pub(crate) payload: Payload,
+    /// The new application's inventory (full updates): read once per update,
+    /// then its sizes and hashes are looked up instead of reopening modules.
+    new_inventory: OnceLock<Inventory>,
 }
 
 #[derive(Debug)]
@@ -141,6 +144,7 @@ impl Update {
                 zip: Mutex::new(zip),
                 entries,
             }),
+            new_inventory: OnceLock::new(),
         })
     }
 
@@ -164,6 +168,7 @@ impl Update {
             kind: UpdateKind::Full,
             source: path.to_path_buf(),
             payload: Payload::Full(Box::new(app)),
+            new_inventory: OnceLock::new(),
         })
     }
 
@@ -184,6 +189,7 @@ impl Update {
                 uri,
                 context_root: None,
             },
+            new_inventory: OnceLock::new(),
         })
     }
 
@@ -216,6 +222,7 @@ impl Update {
             kind: UpdateKind::File,
             source: path.to_path_buf(),
             payload: Payload::File { path: target },
+            new_inventory: OnceLock::new(),
         })
     }
 
@@ -283,6 +290,45 @@ impl Update {
     #[must_use]
     pub fn source(&self) -> &Path {
         &self.source
+    }
+
+    /// The inventory of a full update's new application, read on first use
+    /// and kept: a full update reads each version once per operation
+    /// (`None` for the other kinds).
+    pub(crate) fn new_inventory(&self) -> Result<Option<&Inventory>> {
+        let Payload::Full(new_app) = &self.payload else {
+            return Ok(None);
+        };
+        if let Some(inventory) = self.new_inventory.get() {
+            return Ok(Some(inventory));
+        }
+        let inventory = new_app.inventory()?;
+        Ok(Some(self.new_inventory.get_or_init(|| inventory)))
+    }
+
+    /// The file at `full` in a full update's new application, from its
+    /// inventory once read (`None` before, and for a module URI).
+    pub(crate) fn new_file(&self, full: &EntryPath) -> Option<&FileInfo> {
+        let Payload::Full(new_app) = &self.payload else {
+            return None;
+        };
+        let (scope, rel) = new_app.locate(full)?;
+        let files = &self.new_inventory.get()?.scope(&scope)?.files;
+        let i = files.binary_search_by(|f| f.path.cmp(&rel)).ok()?;
+        Some(&files[i])
+    }
+
+    /// The size of the file at `full` in a full update's new application:
+    /// from its inventory once read (no module is reopened per file), else
+    /// from its listing.
+    pub(crate) fn new_file_size(&self, full: &EntryPath) -> Option<u64> {
+        let Payload::Full(new_app) = &self.payload else {
+            return None;
+        };
+        match self.new_file(full) {
+            Some(file) => Some(file.size),
+            None => new_app.file_size(full),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Writing a plan (spec §5): the [`ChangeSet`] (the bytes each change
 //! writes), archives rewritten to a temporary file and renamed over the
-//! target ([`archive`]), expanded applications changed through a journal
-//! ([`expanded`]), module registration in the descriptor
+//! target ([`archive`]), or for a full update of an archive by an archive
+//! the new archive copied whole ([`full`]), expanded applications changed
+//! through a journal ([`expanded`]), module registration in the descriptor
 //! ([`descriptor_edit`]), and the zips earpatch builds from scratch
 //! ([`zipout`]).
 //!
@@ -12,6 +13,7 @@ pub(crate) mod archive;
 pub(crate) mod assemble;
 pub(crate) mod descriptor_edit;
 pub(crate) mod expanded;
+pub(crate) mod full;
 pub(crate) mod zipout;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,12 +83,15 @@ impl<'u> ChangeSet<'u> {
             Payload::Full(new_app) => Some(new_app.as_ref()),
             _ => None,
         };
+        // A copied archive reads no file of the new application.
+        let reads_new = full::copied_archive(app, update).is_none();
         for change in plan.effective_changes() {
             let action = match (&change.origin, change.op) {
                 (_, Op::Delete) | (Origin::None, _) => None,
                 (origin, _) => Some(New::Update(origin.clone())),
             };
-            if let (Some(new_app), Origin::NewApplication(path)) = (new_app, &change.origin)
+            if reads_new
+                && let (Some(new_app), Origin::NewApplication(path)) = (new_app, &change.origin)
                 && let Some((scope, _)) = new_app.locate(path)
                 && !set.new_scopes.contains_key(&scope)
             {
@@ -199,11 +204,6 @@ impl<'u> ChangeSet<'u> {
         }
     }
 
-    /// SHA-256 of `new`, streamed.
-    pub(crate) fn sha256(&self, new: &New, location: &str) -> Result<[u8; 32]> {
-        self.with_reader(new, |r| sha256_of(r, location))
-    }
-
     /// The size of `new` (declared, or on disk), for the free-space check
     /// and the zip64 decision; 0 when unknown.
     pub(crate) fn size_of(&self, new: &New) -> u64 {
@@ -286,7 +286,10 @@ pub(crate) fn write_application(
     journal_dir: Option<&Path>,
 ) -> Result<()> {
     match (app.form(), journal_dir) {
-        (Form::Archive, _) => archive::write(app, set, out),
+        (Form::Archive, _) => match full::new_archive(app, set) {
+            Some(new) => full::copy_archive(new, out),
+            None => archive::write(app, set, out),
+        },
         (Form::Expanded, Some(journal)) if out == app.path() => {
             expanded::apply_in_place(app, set, journal)
         }
@@ -326,15 +329,35 @@ pub(crate) fn rebuilt_modules(app: &Application, set: &ChangeSet) -> BTreeSet<En
         .collect()
 }
 
-/// The digest the application will have once `set` is written.
-pub(crate) fn predict_digest(before: &Inventory, set: &ChangeSet) -> Result<Digest> {
+/// What the application will hold once a change set is written.
+#[derive(Debug)]
+pub(crate) struct Predicted {
+    /// Its content digest.
+    pub digest: Digest,
+    /// Every file by full path, sorted, with its size and SHA-256 (what
+    /// the content index will say of it).
+    pub files: Vec<(EntryPath, u64, [u8; 32])>,
+}
+
+/// The content the application will have once `set` is written: the files
+/// of `before` merged with the hashes of what the set writes (new content is
+/// read once, streamed).
+pub(crate) fn predict(before: &Inventory, set: &ChangeSet) -> Result<Predicted> {
     // What changes, by full path (small); everything else streams from `before`.
-    let mut changed: BTreeMap<EntryPath, Option<[u8; 32]>> = BTreeMap::new();
+    let mut changed: BTreeMap<EntryPath, Option<(u64, [u8; 32])>> = BTreeMap::new();
     let location = |path: &EntryPath| format!("{}!{path}", set.update.source().display());
-    let hash = |path: &EntryPath, action: &Action| -> Result<Option<[u8; 32]>> {
+    let hash = |path: &EntryPath, action: &Action| -> Result<Option<(u64, [u8; 32])>> {
         action
             .as_ref()
-            .map(|new| set.sha256(new, &location(path)))
+            .map(|new| {
+                // A file of a full update's new application: its inventory says.
+                if let New::Update(origin) = new
+                    && let Some(known) = origin.known_file(set.update)
+                {
+                    return Ok(known);
+                }
+                set.with_reader(new, |r| sized_sha256(r, &location(path)))
+            })
             .transpose()
     };
     for (path, action) in &set.app {
@@ -354,7 +377,7 @@ pub(crate) fn predict_digest(before: &Inventory, set: &ChangeSet) -> Result<Dige
             let (entries, _) = crate::source::index_entries(&zip, &at, set.update.limits())?;
             for (rel, (index, _)) in entries {
                 let mut entry = zip.by_index(index).map_err(|e| Error::zip(&at, e))?;
-                changed.insert(uri.join(&rel), Some(sha256_of(&mut entry, &at)?));
+                changed.insert(uri.join(&rel), Some(sized_sha256(&mut entry, &at)?));
             }
         }
     }
@@ -365,20 +388,20 @@ pub(crate) fn predict_digest(before: &Inventory, set: &ChangeSet) -> Result<Dige
             .any(|m| rel.is_inside(m) || &rel == m),
     };
     // Merge the sorted files of `before` with the sorted changes.
-    let mut hasher = Sha256::new();
-    let mut pending = changed.iter().peekable();
-    let emit = |hasher: &mut Sha256, path: &EntryPath, sha: &Option<[u8; 32]>| {
-        if let Some(sha) = sha {
-            hash_path(hasher, &Scope::Application, path);
-            hasher.update(sha);
+    let mut files = Vec::new();
+    let mut pending = changed.into_iter().peekable();
+    let keep = |files: &mut Vec<_>, path: EntryPath, new: Option<(u64, [u8; 32])>| {
+        if let Some((size, sha)) = new {
+            files.push((path, size, sha));
         }
     };
     for (scope, file) in before.sorted_files() {
         let key: Vec<u8> = full_path_bytes(scope, &file.path).collect();
-        while let Some((path, sha)) = pending.peek() {
+        while let Some((path, _)) = pending.peek() {
             if path.as_str().as_bytes() < key.as_slice() {
-                emit(&mut hasher, path, sha);
-                pending.next();
+                if let Some((path, new)) = pending.next() {
+                    keep(&mut files, path, new);
+                }
             } else {
                 break;
             }
@@ -387,19 +410,49 @@ pub(crate) fn predict_digest(before: &Inventory, set: &ChangeSet) -> Result<Dige
             .peek()
             .is_some_and(|(p, _)| p.as_str().as_bytes() == key.as_slice())
         {
-            if let Some((path, sha)) = pending.next() {
-                emit(&mut hasher, path, sha);
+            if let Some((path, new)) = pending.next() {
+                keep(&mut files, path, new);
             }
             continue;
         }
         if in_replaced(scope, &file.path) {
             continue;
         }
-        hash_path(&mut hasher, scope, &file.path);
-        hasher.update(file.sha256);
+        files.push((scope.full_path(&file.path), file.size, file.sha256));
     }
-    for (path, sha) in pending {
-        emit(&mut hasher, path, sha);
+    for (path, new) in pending {
+        keep(&mut files, path, new);
     }
-    Ok(Digest(hasher.finalize().into()))
+    let mut hasher = Sha256::new();
+    for (path, _, sha) in &files {
+        hash_path(&mut hasher, &Scope::Application, path);
+        hasher.update(sha);
+    }
+    Ok(Predicted {
+        digest: Digest(hasher.finalize().into()),
+        files,
+    })
+}
+
+/// SHA-256 and length of everything `reader` yields.
+fn sized_sha256(reader: &mut dyn Read, location: &str) -> Result<(u64, [u8; 32])> {
+    let mut counted = Counted {
+        inner: reader,
+        n: 0,
+    };
+    let sha = sha256_of(&mut counted, location)?;
+    Ok((counted.n, sha))
+}
+
+struct Counted<'a> {
+    inner: &'a mut dyn Read,
+    n: u64,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
 }

@@ -1,0 +1,746 @@
+//! The content index: the SHA-256 of every file of an application, keyed
+//! by validators that cost nothing to read ([`Stamp`]s: what the outer zip's
+//! central directory holds, or a file's size, times and inode), so that a
+//! digest, a drift check or a plan re-hashes only what changed.
+//!
+//! - **Archive form**: one item per outer entry, validated by its name,
+//!   CRC-32, sizes, compression method and local header offset. A nested
+//!   module's item holds the path, size and SHA-256 of each of its files, so
+//!   an untouched module is not even opened.
+//! - **Expanded form**: one item per file (a nested module archive on disk
+//!   holds its files as above), validated by size, modification and change
+//!   times in nanoseconds, inode and device, with git's "racy" rule: a file
+//!   whose modification or change time is not before the moment the index's
+//!   scan started (less a margin for the file system's coarse clock) is read
+//!   again, since a change within the same clock tick would not show.
+//!
+//! Items whose reading produced a warning are kept unstamped: described
+//! (for drift reports) but read again next time, to warn again. A missing, stale or corrupt index is never trusted: an item
+//! whose stamp differs is simply read again, and a file that fails its
+//! checksum or its format is ignored as a whole. The CRC-32 of an archive
+//! entry is not a cryptographic check: `verify` re-hashes everything.
+//!
+//! It owns the index's format ([`ContentIndex::encode`],
+//! [`ContentIndex::decode`]) and its lookups. It never decides where the
+//! index is kept or when it is written: that is `state` and `ops`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest as _, Sha256};
+
+use super::inventory::{FileInfo, hex};
+use super::{Application, Digest, Form, Inventory, ModuleData, Scope};
+use crate::path::EntryPath;
+use crate::source::{RawFile, Stamp};
+
+/// The first line of an index file; the number is the format version.
+const MAGIC: &str = "earpatch-index 1";
+
+/// How far before the start of a scan a file's times must lie for its stamp
+/// to be trusted later: file systems stamp times from a clock that lags the
+/// system clock by up to a tick.
+const RACY_MARGIN: Duration = Duration::from_secs(2);
+
+/// Index files larger than this are not read (an index holds about 100
+/// bytes per file).
+const MAX_INDEX_BYTES: u64 = 1 << 30;
+
+/// What an item holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// A plain file: its size and SHA-256.
+    File { size: u64, sha256: [u8; 32] },
+    /// A nested module archive: its files, sorted by path.
+    Module(Vec<FileInfo>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Item {
+    stamp: Stamp,
+    content: Content,
+}
+
+/// Per-file hashes of one application, keyed by stamps (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContentIndex {
+    form: Form,
+    /// Nanoseconds since the epoch: files with a later time are racy.
+    taken_at_ns: i64,
+    /// The digest of the content the index describes.
+    digest: Digest,
+    /// By path from the application root (a module's URI for its archive).
+    items: HashMap<EntryPath, Item>,
+}
+
+/// The start of a scan, as the racy rule needs it: now, less the margin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ScanStart(i64);
+
+impl ScanStart {
+    /// The moment a scan starts.
+    pub(crate) fn now() -> ScanStart {
+        let at = SystemTime::now()
+            .checked_sub(RACY_MARGIN)
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        ScanStart(at)
+    }
+}
+
+/// What a builder holds for one item until the scan is done.
+#[derive(Debug)]
+enum Pending {
+    File {
+        size: u64,
+        sha256: [u8; 32],
+    },
+    /// A nested module: its files, or `None` to take them from the
+    /// inventory at the end (no second copy while the scan runs).
+    Module(Option<Vec<FileInfo>>),
+}
+
+/// Builds an index while an application is read.
+#[derive(Debug)]
+pub(crate) struct IndexBuilder {
+    taken_at_ns: i64,
+    items: Vec<(EntryPath, Stamp, Pending)>,
+}
+
+impl IndexBuilder {
+    pub(crate) fn new(start: ScanStart) -> IndexBuilder {
+        IndexBuilder {
+            taken_at_ns: start.0,
+            items: Vec::new(),
+        }
+    }
+
+    /// Records the size and hash of the file at `full` from the root, with
+    /// `stamp` ([`Stamp::None`]: described, but read again next time; for a
+    /// file whose reading warned, so that it warns again).
+    pub(crate) fn file(&mut self, stamp: Stamp, full: &EntryPath, size: u64, sha256: [u8; 32]) {
+        self.items
+            .push((full.clone(), stamp, Pending::File { size, sha256 }));
+    }
+
+    /// Records the nested module archive at `uri`, whose files the inventory
+    /// will hold.
+    pub(crate) fn module(&mut self, stamp: Stamp, uri: &EntryPath) {
+        self.items.push((uri.clone(), stamp, Pending::Module(None)));
+    }
+
+    /// The stamps taken, by path from the root.
+    pub(crate) fn stamps(&self) -> HashMap<EntryPath, Stamp> {
+        self.items
+            .iter()
+            .map(|(path, stamp, _)| (path.clone(), *stamp))
+            .collect()
+    }
+
+    /// Adds what another builder (one per hashing thread) collected.
+    pub(crate) fn extend(&mut self, other: IndexBuilder) {
+        self.items.extend(other.items);
+    }
+
+    /// The index of the application read: its files as `inventory` holds
+    /// them.
+    pub(crate) fn finish(self, form: Form, inventory: &Inventory) -> ContentIndex {
+        let digest = inventory.digest();
+        self.build(form, digest, &|uri| {
+            inventory
+                .scope(&Scope::Module(uri.clone()))
+                .map(|s| s.files.clone())
+        })
+    }
+
+    /// The index, taking the files of modules recorded without them from
+    /// `module_files`.
+    fn build(
+        self,
+        form: Form,
+        digest: Digest,
+        module_files: &dyn Fn(&EntryPath) -> Option<Vec<FileInfo>>,
+    ) -> ContentIndex {
+        let mut items = HashMap::with_capacity(self.items.len());
+        for (path, stamp, pending) in self.items {
+            let content = match pending {
+                Pending::File { size, sha256 } => Content::File { size, sha256 },
+                Pending::Module(Some(files)) => Content::Module(files),
+                Pending::Module(None) => match module_files(&path) {
+                    Some(files) => Content::Module(files),
+                    None => continue,
+                },
+            };
+            items.insert(path, Item { stamp, content });
+        }
+        ContentIndex {
+            form,
+            taken_at_ns: self.taken_at_ns,
+            digest,
+            items,
+        }
+    }
+}
+
+impl ContentIndex {
+    /// The digest of the content it describes (the application as the last
+    /// operation that wrote the index left it).
+    pub(crate) fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// What the index holds for `raw` at `full`, if its stamp still matches
+    /// and is not racy.
+    pub(crate) fn lookup(&self, raw: &RawFile, full: &EntryPath) -> Option<&Content> {
+        let item = self.items.get(full)?;
+        self.vouches(item, raw.stamp).then_some(&item.content)
+    }
+
+    /// Takes out the files of the nested module archive `raw` (its path is
+    /// the module URI), if the index vouches for them: they move into the
+    /// new inventory instead of being copied.
+    pub(crate) fn take_module(&mut self, raw: &RawFile) -> Option<Vec<FileInfo>> {
+        let item = self.items.get(&raw.path)?;
+        if !self.vouches(item, raw.stamp) || !matches!(item.content, Content::Module(_)) {
+            return None;
+        }
+        match self.items.remove(&raw.path)?.content {
+            Content::Module(files) => Some(files),
+            Content::File { .. } => None,
+        }
+    }
+
+    /// Whether `item` still describes a file whose stamp is now `stamp`.
+    fn vouches(&self, item: &Item, stamp: Stamp) -> bool {
+        if item.stamp != stamp {
+            return false;
+        }
+        match stamp {
+            Stamp::None => false,
+            Stamp::Disk {
+                mtime_ns, ctime_ns, ..
+            } => mtime_ns.max(ctime_ns) < self.taken_at_ns,
+            Stamp::Entry { .. } => true,
+        }
+    }
+
+    /// Every file the index describes, by path from the root, sorted: what
+    /// the application held when the index was written.
+    pub(crate) fn files(&self) -> Vec<(EntryPath, u64, [u8; 32])> {
+        let mut out = Vec::new();
+        for (path, item) in &self.items {
+            match &item.content {
+                Content::File { size, sha256 } => out.push((path.clone(), *size, *sha256)),
+                Content::Module(files) => {
+                    out.extend(files.iter().map(|f| (path.join(&f.path), f.size, f.sha256)));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Describes `app` (just written) whose files are `files` (full path,
+    /// size, SHA-256, sorted by path): the content an operation predicted,
+    /// with the stamps `app` has now. `start` is when the operation began
+    /// reading, so every file it wrote is racy and read again next time.
+    pub(crate) fn describe(
+        app: &Application,
+        files: &[(EntryPath, u64, [u8; 32])],
+        digest: Digest,
+        start: ScanStart,
+    ) -> crate::error::Result<ContentIndex> {
+        let find = |full: &EntryPath| {
+            files
+                .binary_search_by(|f| f.0.cmp(full))
+                .ok()
+                .map(|i| (files[i].1, files[i].2))
+        };
+        let mut builder = IndexBuilder::new(start);
+        for raw in &app.app_files {
+            if let Some((size, sha)) = find(&raw.path) {
+                builder.file(raw.stamp, &raw.path, size, sha);
+            }
+        }
+        for module in &app.modules {
+            match app.module_data.get(&module.uri) {
+                Some(ModuleData::Nested(raw)) => {
+                    if let Some((size, sha)) = find(&raw.path) {
+                        // A module that cannot be read, kept as a plain file.
+                        builder.file(Stamp::None, &raw.path, size, sha);
+                        continue;
+                    }
+                    let prefix = format!("{}/", module.uri);
+                    let from = files.partition_point(|f| f.0.as_str() < prefix.as_str());
+                    let inside: Vec<FileInfo> = files[from..]
+                        .iter()
+                        .take_while(|f| f.0.as_str().starts_with(&prefix))
+                        .filter_map(|f| {
+                            Some(FileInfo {
+                                path: f.0.strip_dir(&module.uri)?,
+                                size: f.1,
+                                sha256: f.2,
+                            })
+                        })
+                        .collect();
+                    builder.items.push((
+                        raw.path.clone(),
+                        raw.stamp,
+                        Pending::Module(Some(inside)),
+                    ));
+                }
+                Some(ModuleData::Dir(dir)) => {
+                    for raw in app.source.list_dir(dir)? {
+                        let full = dir.join(&raw.path);
+                        if let Some((size, sha)) = find(&full) {
+                            builder.file(raw.stamp, &full, size, sha);
+                        }
+                    }
+                }
+                Some(ModuleData::Root) => {
+                    for raw in app.source.list(&|_| false)?.files {
+                        if let Some((size, sha)) = find(&raw.path) {
+                            builder.file(raw.stamp, &raw.path, size, sha);
+                        }
+                    }
+                }
+                Some(ModuleData::Missing) | None => {}
+            }
+        }
+        Ok(builder.build(app.form(), digest, &|_| None))
+    }
+
+    /// Describes the expanded application `app` just changed in place (its
+    /// module layout unchanged): every file holds what `files` says (full
+    /// path, size, SHA-256, sorted); a file `written` gets the stamp it has
+    /// now, every other one keeps the stamp `before` took while reading it
+    /// (a scan of this very operation), so nothing is walked again.
+    pub(crate) fn describe_written(
+        app: &Application,
+        before: &HashMap<EntryPath, Stamp>,
+        written: &dyn Fn(&EntryPath) -> bool,
+        files: &[(EntryPath, u64, [u8; 32])],
+        digest: Digest,
+        start: ScanStart,
+    ) -> ContentIndex {
+        let stamp = |full: &EntryPath| {
+            if written(full) {
+                match std::fs::symlink_metadata(app.path().join(full.as_str())) {
+                    Ok(meta) if meta.is_file() => Stamp::of_disk(&meta),
+                    _ => Stamp::None,
+                }
+            } else {
+                before.get(full).copied().unwrap_or(Stamp::None)
+            }
+        };
+        let mut builder = IndexBuilder::new(start);
+        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::new();
+        for (full, size, sha256) in files {
+            if let Some((Scope::Module(uri), rel)) = app.locate(full)
+                && matches!(app.module_data.get(&uri), Some(ModuleData::Nested(_)))
+            {
+                modules.entry(uri).or_default().push(FileInfo {
+                    path: rel,
+                    size: *size,
+                    sha256: *sha256,
+                });
+                continue;
+            }
+            builder.file(stamp(full), full, *size, *sha256);
+        }
+        for module in &app.modules {
+            if let Some(ModuleData::Nested(raw)) = app.module_data.get(&module.uri) {
+                let inside = modules.remove(&module.uri).unwrap_or_default();
+                builder.items.push((
+                    raw.path.clone(),
+                    stamp(&raw.path),
+                    Pending::Module(Some(inside)),
+                ));
+            }
+        }
+        builder.build(app.form(), digest, &|_| None)
+    }
+
+    /// Writes the index (see [`ContentIndex::decode`] for the format).
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub(crate) fn encode(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut w = Hashing {
+            inner: out,
+            sha: Sha256::new(),
+        };
+        write!(
+            w,
+            "{MAGIC}\nform {}\ntaken-at {}\ndigest {}\nitems {}\n",
+            self.form,
+            self.taken_at_ns,
+            self.digest,
+            self.items.len()
+        )?;
+        let mut paths: Vec<&EntryPath> = self.items.keys().collect();
+        paths.sort();
+        for path in paths {
+            let item = &self.items[path];
+            let stamp = encode_stamp(&item.stamp);
+            match &item.content {
+                Content::File { size, sha256 } => {
+                    write!(w, "f {stamp} {size} {} {path}\0", hex(sha256))?;
+                }
+                Content::Module(files) => {
+                    write!(w, "m {stamp} {} {path}\0", files.len())?;
+                    for f in files {
+                        write!(w, "{} {} {}\0", f.size, hex(&f.sha256), f.path)?;
+                    }
+                }
+            }
+        }
+        let sum = hex(&w.sha.finalize_reset());
+        writeln!(w.inner, "end {sum}")
+    }
+
+    /// Reads an index written by [`ContentIndex::encode`]:
+    ///
+    /// ```text
+    /// earpatch-index 1
+    /// form archive|expanded
+    /// taken-at <nanoseconds since the epoch>
+    /// digest sha256:<hex>
+    /// items <count>
+    /// f <stamp> <size> <sha256> <path>NUL              a file
+    /// m <stamp> <count> <path>NUL                      a nested module, then
+    /// <size> <sha256> <path in module>NUL              <count> times
+    /// end <sha256 of every byte before this line>
+    /// ```
+    ///
+    /// A stamp is `e:<crc32>:<compressed>:<size>:<method>:<offset>` (an
+    /// archive entry) or `d:<size>:<mtime>:<ctime>:<inode>:<device>` (a file
+    /// on disk). Paths end at a NUL, which no path holds.
+    ///
+    /// # Errors
+    /// Why the bytes are not an index earpatch wrote (the caller then reads
+    /// the application without it).
+    pub(crate) fn decode(input: &mut dyn BufRead) -> std::result::Result<ContentIndex, String> {
+        let mut r = Reader {
+            inner: input,
+            sha: Sha256::new(),
+            read: 0,
+        };
+        let magic = r.line()?;
+        if magic != MAGIC {
+            return Err(format!(
+                "not an index of this version (first line {magic:?})"
+            ));
+        }
+        let form = match r.field("form")?.as_str() {
+            "archive" => Form::Archive,
+            "expanded" => Form::Expanded,
+            other => return Err(format!("unknown form {other:?}")),
+        };
+        let taken_at_ns = number(&r.field("taken-at")?)?;
+        let digest: Digest = r.field("digest")?.parse()?;
+        let count: u64 = number(&r.field("items")?)?;
+        let mut items = HashMap::new();
+        for _ in 0..count {
+            let record = r.record()?;
+            let mut parts = record.splitn(5, ' ');
+            let mut next = || parts.next().ok_or("a record is cut short");
+            let kind = next()?;
+            let stamp = decode_stamp(next()?)?;
+            let (path, content) = match kind {
+                "f" => {
+                    let size = number(next()?)?;
+                    let sha256 = sha(next()?)?;
+                    (next()?.to_owned(), Content::File { size, sha256 })
+                }
+                "m" => {
+                    let n: u64 = number(next()?)?;
+                    let rest = record
+                        .splitn(4, ' ')
+                        .nth(3)
+                        .ok_or("a record is cut short")?;
+                    let mut files = Vec::new();
+                    for _ in 0..n {
+                        let file = r.record()?;
+                        let mut parts = file.splitn(3, ' ');
+                        let mut next = || parts.next().ok_or("a record is cut short");
+                        let size = number(next()?)?;
+                        let sha256 = sha(next()?)?;
+                        let path = EntryPath::new(next()?).map_err(|p| p.to_string())?;
+                        files.push(FileInfo { path, size, sha256 });
+                    }
+                    (rest.to_owned(), Content::Module(files))
+                }
+                other => return Err(format!("unknown record kind {other:?}")),
+            };
+            let path = EntryPath::new(&path).map_err(|p| p.to_string())?;
+            items.insert(path, Item { stamp, content });
+        }
+        let expected = hex(&r.sha.finalize_reset());
+        let mut end = String::new();
+        r.inner
+            .read_line(&mut end)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if end.trim_end() != format!("end {expected}") {
+            return Err("its checksum does not match (truncated or edited)".into());
+        }
+        Ok(ContentIndex {
+            form,
+            taken_at_ns,
+            digest,
+            items,
+        })
+    }
+
+    /// Whether the index describes an application of this form.
+    pub(crate) fn form(&self) -> Form {
+        self.form
+    }
+
+    /// The largest index file that is read.
+    pub(crate) const MAX_BYTES: u64 = MAX_INDEX_BYTES;
+}
+
+fn encode_stamp(stamp: &Stamp) -> String {
+    match *stamp {
+        Stamp::Entry {
+            crc32,
+            packed,
+            size,
+            method,
+            offset,
+        } => format!("e:{crc32}:{packed}:{size}:{method}:{offset}"),
+        Stamp::Disk {
+            size,
+            mtime_ns,
+            ctime_ns,
+            inode,
+            device,
+        } => format!("d:{size}:{mtime_ns}:{ctime_ns}:{inode}:{device}"),
+        Stamp::None => "n".into(),
+    }
+}
+
+fn decode_stamp(text: &str) -> std::result::Result<Stamp, String> {
+    let mut parts = text.split(':');
+    let kind = parts.next().unwrap_or_default();
+    let fields: Vec<&str> = parts.collect();
+    match (kind, fields.as_slice()) {
+        ("e", [crc, packed, size, method, offset]) => Ok(Stamp::Entry {
+            crc32: number(crc)?,
+            packed: number(packed)?,
+            size: number(size)?,
+            method: number(method)?,
+            offset: number(offset)?,
+        }),
+        ("d", [size, mtime, ctime, inode, device]) => Ok(Stamp::Disk {
+            size: number(size)?,
+            mtime_ns: number(mtime)?,
+            ctime_ns: number(ctime)?,
+            inode: number(inode)?,
+            device: number(device)?,
+        }),
+        ("n", []) => Ok(Stamp::None),
+        _ => Err(format!("malformed stamp {text:?}")),
+    }
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> std::result::Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a number"))
+}
+
+fn sha(text: &str) -> std::result::Result<[u8; 32], String> {
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    let mut out = [0u8; 32];
+    if bytes.len() != 64 {
+        return Err(format!("{text:?} is not a SHA-256"));
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        match (digit(bytes[2 * i]), digit(bytes[2 * i + 1])) {
+            (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
+            _ => return Err(format!("{text:?} is not a SHA-256")),
+        }
+    }
+    Ok(out)
+}
+
+/// A writer that hashes what it writes (the index's trailing checksum).
+struct Hashing<'a> {
+    inner: &'a mut dyn Write,
+    sha: Sha256,
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Reads lines and NUL-ended records, hashing them, within the size cap.
+struct Reader<'a> {
+    inner: &'a mut dyn BufRead,
+    sha: Sha256,
+    read: u64,
+}
+
+impl Reader<'_> {
+    fn until(&mut self, end: u8) -> std::result::Result<String, String> {
+        let mut buf = Vec::new();
+        // At most what is left of the cap: a record never grows past it.
+        let left = MAX_INDEX_BYTES.saturating_sub(self.read);
+        let n = std::io::Read::take(&mut self.inner, left)
+            .read_until(end, &mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        self.read += n as u64;
+        if buf.pop() != Some(end) {
+            return Err("it ends early (truncated)".into());
+        }
+        self.sha.update(&buf);
+        self.sha.update([end]);
+        String::from_utf8(buf).map_err(|_| "it is not UTF-8".into())
+    }
+
+    fn line(&mut self) -> std::result::Result<String, String> {
+        self.until(b'\n')
+    }
+
+    fn record(&mut self) -> std::result::Result<String, String> {
+        self.until(0)
+    }
+
+    fn field(&mut self, name: &str) -> std::result::Result<String, String> {
+        let line = self.line()?;
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("expected a {name} line, found {line:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(s: &str) -> EntryPath {
+        EntryPath::new(s).unwrap_or_else(|p| panic!("{s}: {p}"))
+    }
+
+    fn sample() -> ContentIndex {
+        let mut items = HashMap::new();
+        items.insert(
+            path("a b/x\ty.txt"),
+            Item {
+                stamp: Stamp::Disk {
+                    size: 3,
+                    mtime_ns: 1,
+                    ctime_ns: -2,
+                    inode: 4,
+                    device: 5,
+                },
+                content: Content::File {
+                    size: 3,
+                    sha256: [7; 32],
+                },
+            },
+        );
+        items.insert(
+            path("shop.war"),
+            Item {
+                stamp: Stamp::Entry {
+                    crc32: 9,
+                    packed: 10,
+                    size: 11,
+                    method: 8,
+                    offset: 12,
+                },
+                content: Content::Module(vec![FileInfo {
+                    path: path("WEB-INF/web.xml"),
+                    size: 13,
+                    sha256: [1; 32],
+                }]),
+            },
+        );
+        ContentIndex {
+            form: Form::Expanded,
+            taken_at_ns: 42,
+            digest: Digest([3; 32]),
+            items,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let index = sample();
+        let mut bytes = Vec::new();
+        index.encode(&mut bytes).unwrap_or_else(|e| panic!("{e}"));
+        let back = ContentIndex::decode(&mut &bytes[..]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, index);
+    }
+
+    #[test]
+    fn any_damage_is_refused() {
+        let mut bytes = Vec::new();
+        sample()
+            .encode(&mut bytes)
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Every truncation and every single flipped byte is refused.
+        for cut in 0..bytes.len() - 1 {
+            assert!(
+                ContentIndex::decode(&mut &bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        for at in 0..bytes.len() - 1 {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x20;
+            assert!(
+                ContentIndex::decode(&mut &damaged[..]).is_err(),
+                "flip at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn racy_and_changed_stamps_are_not_trusted() {
+        let index = sample();
+        let raw = |stamp| RawFile {
+            path: path("a b/x\ty.txt"),
+            size: 3,
+            locator: crate::source::Locator::Disk("x".into()),
+            stamp,
+        };
+        let full = path("a b/x\ty.txt");
+        let same = Stamp::Disk {
+            size: 3,
+            mtime_ns: 1,
+            ctime_ns: -2,
+            inode: 4,
+            device: 5,
+        };
+        assert!(index.lookup(&raw(same), &full).is_some());
+        let moved = Stamp::Disk {
+            size: 3,
+            mtime_ns: 1,
+            ctime_ns: -2,
+            inode: 6,
+            device: 5,
+        };
+        assert!(index.lookup(&raw(moved), &full).is_none());
+        let mut racy = index.clone();
+        racy.taken_at_ns = 1;
+        assert!(racy.lookup(&raw(same), &full).is_none());
+        assert!(index.lookup(&raw(Stamp::None), &full).is_none());
+    }
+}

@@ -1,0 +1,337 @@
+//! The content of an application as operations see it: read with the
+//! content index (`model::index`) when there is one, the index refreshed
+//! after every operation that writes state, and [`verify`]: re-hash
+//! everything, ignoring the index, and compare with what the last
+//! operation left.
+//!
+//! Reading commands ([`inventory`]) use the index but never write it (spec
+//! §9.9: reading never writes). Failing to write an index costs speed on
+//! the next run, never correctness, so it never fails an operation.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::recover::{ensure_not_interrupted, state_of};
+use crate::error::Result;
+use crate::model::index::{ContentIndex, ScanStart};
+use crate::model::inventory::{Scan, ScanStats};
+use crate::model::{Application, DESCRIPTOR_PATH, Digest, Form, Inventory, is_module_extension};
+use crate::path::EntryPath;
+use crate::state::{StateDir, Status};
+use crate::write::{ChangeSet, Predicted};
+
+/// Reads `app` with the index kept in `state`, if any.
+pub(super) fn scan(app: &Application, state: &StateDir, start: ScanStart) -> Result<Scan> {
+    let (index, _) = state.read_index();
+    app.scan(index, start)
+}
+
+/// Writes the index of a scan just made (the application unchanged since).
+pub(super) fn keep_index(state: &StateDir, scan: Scan) {
+    if state.path().is_dir() {
+        let _ = state.write_index(&scan.index());
+    }
+}
+
+/// Writes the index of the application just written at `app_path`, whose
+/// content `predicted` says. An expanded application whose module layout
+/// cannot have changed keeps the stamps `scan` took and stats only the
+/// files `set` wrote; otherwise the stamps are read from the application
+/// opened anew. `start` is when the operation began reading: what it wrote
+/// is racy, so read again next time.
+pub(super) fn index_written(
+    app: &Application,
+    scan: &Scan,
+    set: &ChangeSet,
+    state: &StateDir,
+    predicted: &Predicted,
+    start: ScanStart,
+) {
+    // Only a nested module archive is indexed differently from a file: the
+    // layout holds unless one can appear or vanish. With a descriptor the
+    // modules are the declared ones; without, any archive at the root may
+    // be one.
+    let same_layout = set.whole.is_empty()
+        && set.app.keys().all(|p| {
+            p.as_str() != DESCRIPTOR_PATH
+                && app.module(p).is_none()
+                && (app.descriptor().is_some()
+                    || !p
+                        .extension()
+                        .is_some_and(|e| is_module_extension(e.as_str())))
+        });
+    let described = if app.form() == Form::Expanded && same_layout {
+        let mut written: HashSet<EntryPath> = set.app.keys().cloned().collect();
+        for (uri, files) in &set.module_files {
+            written.insert(uri.clone());
+            written.extend(files.keys().map(|rel| uri.join(rel)));
+        }
+        Ok(ContentIndex::describe_written(
+            app,
+            &scan.stamps(),
+            &|p| written.contains(p),
+            &predicted.files,
+            predicted.digest,
+            start,
+        ))
+    } else {
+        Application::open_with(app.path(), app.limits()).and_then(|after| {
+            ContentIndex::describe(&after, &predicted.files, predicted.digest, start)
+        })
+    };
+    match described {
+        Ok(index) if state.write_index(&index).is_ok() => {}
+        // An index that may describe the old content must not stay: stamps
+        // would reject most of it, but nothing is gained by keeping it.
+        _ => state.drop_index(),
+    }
+}
+
+/// The inventory of `app`, using the content index in its state folder
+/// (`APP.earpatch/`, or `state_dir`) for files whose stamps it vouches for.
+/// Reads only: the index is neither created nor refreshed.
+///
+/// # Errors
+/// As [`Application::inventory`].
+pub fn inventory(app: &Application, state_dir: Option<&Path>) -> Result<Inventory> {
+    let state = StateDir::for_app(app.path(), state_dir);
+    Ok(scan(app, &state, ScanStart::now())?.inventory)
+}
+
+/// Options for [`verify`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Where state is kept (default `<app>.earpatch/`).
+    pub state_dir: Option<PathBuf>,
+    /// Compare with this digest instead of the one the last operation
+    /// recorded (e.g. the master copy's, across a fleet).
+    pub expect_digest: Option<Digest>,
+}
+
+impl VerifyOptions {
+    /// Keeps state in `dir`.
+    #[must_use]
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+    /// Compares with `digest`.
+    #[must_use]
+    pub fn expect_digest(mut self, digest: Digest) -> Self {
+        self.expect_digest = Some(digest);
+        self
+    }
+}
+
+/// Where the digest [`verify`] compares with comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Baseline {
+    /// `--expect-digest`.
+    Option,
+    /// The digest after the last update or rollback in the history.
+    Record,
+    /// The content index (written by an earlier `verify`, with no history).
+    Index,
+    /// Nothing to compare with: the application has no earpatch state.
+    None,
+}
+
+/// How a drifted file differs from what the last operation left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Drift {
+    /// Its bytes differ.
+    Modified,
+    /// It was not there.
+    Added,
+    /// It is gone.
+    Deleted,
+}
+
+/// One file that drifted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftedFile {
+    /// The path from the application root.
+    pub path: EntryPath,
+    /// How it differs.
+    pub change: Drift,
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// The application.
+    pub application: PathBuf,
+    /// Its form.
+    pub form: Form,
+    /// The digest of what is there now (every file read).
+    pub digest: Digest,
+    /// The digest it should have, if known.
+    pub expected: Option<Digest>,
+    /// Where `expected` comes from.
+    pub baseline: Baseline,
+    /// The files that differ from the last known content, when the index
+    /// holds it (it does unless it was lost or damaged); sorted.
+    pub drifted: Vec<DriftedFile>,
+    /// Whether `drifted` is the complete list (false when the application
+    /// drifted but the index that would name the files was missing,
+    /// damaged, or describes other content than `expected`).
+    pub drifted_known: bool,
+    /// Files read and hashed.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// What happened to the content index: `refreshed` (the application is
+    /// as expected, or had no baseline), `kept` (it drifted: the index keeps
+    /// describing the expected content, so later runs still name the files).
+    pub index: &'static str,
+    /// Why the index was ignored, if it was.
+    pub index_problem: Option<String>,
+}
+
+impl VerifyReport {
+    /// Whether the application is what it should be (or nothing says what
+    /// it should be).
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.expected.is_none_or(|e| e == self.digest)
+    }
+}
+
+/// Re-reads every file of the application at `app_path` (ignoring the
+/// content index), compares its digest with the one the last operation
+/// recorded (or `options.expect_digest`), lists the files that drifted, and
+/// refreshes the index. The application is never changed; an interrupted
+/// operation is refused as reading commands refuse it (run `recover`).
+///
+/// ```
+/// # fn main() -> ear_core::Result<()> {
+/// # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
+/// # let ear = dir.path().join("shop.ear");
+/// # let zip = dir.path().join("shop-fix.zip");
+/// # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
+/// # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
+/// use ear_core::{apply, verify, ApplyOptions, Update, VerifyOptions};
+/// apply(&ear, &Update::infer(&zip)?, &ApplyOptions::default())?;
+/// let report = verify(&ear, &VerifyOptions::default())?;
+/// assert!(report.is_clean() && report.drifted.is_empty());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// The application cannot be read, an operation is interrupted, or the
+/// state folder is locked by a running operation.
+pub fn verify(app_path: &Path, options: &VerifyOptions) -> Result<VerifyReport> {
+    let state = state_of(app_path, options.state_dir.as_deref())?;
+    ensure_not_interrupted(app_path, options.state_dir.as_deref())?;
+    state
+        .lock(app_path)
+        .and_then(|_lock| verify_locked(app_path, &state, options))
+}
+
+fn verify_locked(
+    app_path: &Path,
+    state: &StateDir,
+    options: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let app = Application::open(app_path)?;
+    let start = ScanStart::now();
+    let fresh = app.scan(None, start)?;
+    let digest = fresh.inventory.digest();
+    let ScanStats {
+        files_hashed,
+        bytes_hashed,
+        ..
+    } = fresh.stats;
+    let fresh = fresh.index();
+    let (index, index_problem) = state.read_index();
+    let index = index.filter(|i| i.form() == app.form());
+    let last_record = state
+        .records()?
+        .into_iter()
+        .rev()
+        .find(|r| r.status == Status::Applied);
+    let (expected, baseline) = match (options.expect_digest, &last_record, &index) {
+        (Some(d), _, _) => (Some(d), Baseline::Option),
+        (None, Some(r), _) => (Some(r.digest_after), Baseline::Record),
+        (None, None, Some(i)) => (Some(i.digest()), Baseline::Index),
+        (None, None, None) => (None, Baseline::None),
+    };
+    let drifted_index = index.as_ref().filter(|i| Some(i.digest()) == expected);
+    let mut drifted = Vec::new();
+    let clean = expected.is_none_or(|e| e == digest);
+    if !clean && let Some(known) = drifted_index {
+        drifted = compare(&known.files(), &fresh.files());
+    }
+    let drifted_known = clean || drifted_index.is_some();
+    // A clean application gets a fresh index; a drifted one keeps the index
+    // of its expected content, so that the files stay named until the next
+    // apply or rollback (which reads the drifted files again by their stamps).
+    let kept = if clean || index.is_none() {
+        state.write_index(&fresh)?;
+        "refreshed"
+    } else {
+        "kept"
+    };
+    Ok(VerifyReport {
+        application: app_path.to_path_buf(),
+        form: app.form(),
+        digest,
+        expected,
+        baseline,
+        drifted,
+        drifted_known,
+        files: files_hashed,
+        bytes: bytes_hashed,
+        index: kept,
+        index_problem,
+    })
+}
+
+/// The files that differ between two sorted listings.
+fn compare(
+    known: &[(EntryPath, u64, [u8; 32])],
+    now: &[(EntryPath, u64, [u8; 32])],
+) -> Vec<DriftedFile> {
+    let mut out = Vec::new();
+    let (mut a, mut b) = (known.iter().peekable(), now.iter().peekable());
+    loop {
+        let change = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                let modified = x.2 != y.2;
+                let path = x.0.clone();
+                a.next();
+                b.next();
+                if !modified {
+                    continue;
+                }
+                (path, Drift::Modified)
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                let path = x.0.clone();
+                a.next();
+                (path, Drift::Deleted)
+            }
+            (Some(x), None) => {
+                let path = x.0.clone();
+                a.next();
+                (path, Drift::Deleted)
+            }
+            (_, Some(y)) => {
+                let path = y.0.clone();
+                b.next();
+                (path, Drift::Added)
+            }
+        };
+        out.push(DriftedFile {
+            path: change.0,
+            change: change.1,
+        });
+    }
+    out
+}
