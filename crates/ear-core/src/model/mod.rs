@@ -16,6 +16,7 @@ pub(crate) mod scope;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -27,7 +28,7 @@ pub(crate) use scope::{Files, ScopeReader};
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::path::EntryPath;
-use crate::source::{DynZip, RawFile, Source};
+use crate::source::{Bytes, EntryIndex, NestedZip, RawFile, Source};
 
 /// The two forms of a deployed application (spec §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -227,9 +228,102 @@ pub struct Application {
     module_data: BTreeMap<EntryPath, ModuleData>,
     app_files: Vec<RawFile>,
     warnings: Vec<Warning>,
+    /// What was read of it, kept for the operation's other readers (boxed:
+    /// an application is moved by value, so it stays small).
+    kept: Box<Kept>,
+}
+
+/// What an operation read of an application, for its other readers.
+#[derive(Debug, Default)]
+struct Kept {
+    /// Nested module archives opened (inflated) once.
+    opened: OpenedModules,
     /// Listings of module directories, each walked once per opening (the
     /// scan, the plan and the writer all read them).
     listings: std::sync::Mutex<BTreeMap<EntryPath, Listed>>,
+}
+
+/// A nested module archive, opened (inflated, when its entry is deflated)
+/// once and shared by whoever reads it during one operation: the plan, the
+/// undo bundle and the writer read the same copy.
+pub(crate) struct OpenedModule {
+    /// The module's zip; clones are cheap and read independently.
+    pub zip: NestedZip,
+    /// The module's bytes (a window of the application for a STORED entry).
+    pub bytes: Bytes,
+    /// Its file entries, checked.
+    pub entries: Arc<EntryIndex>,
+    /// Set when its central directory repeats a name.
+    pub duplicates: Vec<String>,
+    /// `app.ear!module.war`, for messages.
+    pub location: String,
+}
+
+impl fmt::Debug for OpenedModule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedModule")
+            .field("location", &self.location)
+            .field("len", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The modules kept opened, least recently used first. Bounded, so that an
+/// operation reading every module (a digest, a full update) holds at most a
+/// few: [`OpenedModules::KEEP`] modules, [`OpenedModules::RESIDENT`] bytes in
+/// memory, [`OpenedModules::SPILLED`] bytes of temporary files. A module
+/// pushed out is opened again when it is read again.
+#[derive(Debug, Default)]
+struct OpenedModules(Mutex<Vec<(EntryPath, Arc<OpenedModule>)>>);
+
+impl OpenedModules {
+    const KEEP: usize = 16;
+    const RESIDENT: u64 = 8 * 1024 * 1024;
+    const SPILLED: u64 = 256 * 1024 * 1024;
+
+    fn get(&self, uri: &EntryPath) -> Option<Arc<OpenedModule>> {
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = kept.iter().position(|(u, _)| u == uri)?;
+        let entry = kept.remove(at);
+        let module = Arc::clone(&entry.1);
+        kept.push(entry);
+        Some(module)
+    }
+
+    /// Bytes of memory the kept modules may still take.
+    fn memory_left(&self) -> u64 {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let resident: u64 = kept.iter().map(|(_, m)| m.bytes.resident()).sum();
+        Self::RESIDENT.saturating_sub(resident)
+    }
+
+    fn keep(&self, uri: &EntryPath, module: &Arc<OpenedModule>) {
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.iter().any(|(u, _)| u == uri) {
+            return; // another thread opened it meanwhile
+        }
+        kept.push((uri.clone(), Arc::clone(module)));
+        loop {
+            let resident: u64 = kept.iter().map(|(_, m)| m.bytes.resident()).sum();
+            let spilled: u64 = kept.iter().map(|(_, m)| m.bytes.spilled()).sum();
+            if kept.len() > 1
+                && (kept.len() > Self::KEEP || resident > Self::RESIDENT || spilled > Self::SPILLED)
+            {
+                kept.remove(0);
+            } else {
+                break;
+            }
+        }
+    }
 }
 
 /// A module directory's files and the links met there.
@@ -265,7 +359,7 @@ impl Application {
             module_data: BTreeMap::new(),
             app_files: Vec::new(),
             warnings: Vec::new(),
-            listings: std::sync::Mutex::default(),
+            kept: Box::default(),
         };
         let standalone_kind = app.standalone_kind()?;
         if let Some(kind) = standalone_kind {
@@ -379,15 +473,12 @@ impl Application {
                     files: std::sync::Arc::new((self.source.list(&|_| false)?.files, Vec::new())),
                 }),
                 Some(ModuleData::Nested(raw)) => {
-                    let zip = self.source.open_nested(raw)?;
-                    let location = self.source.location_of(&raw.path);
-                    let (entries, duplicates) =
-                        crate::source::index_entries(&zip, &location, &self.limits)?;
+                    let module = self.open_module(uri, raw)?;
                     Ok(ScopeReader::Nested {
-                        zip: std::sync::Mutex::new(zip),
-                        entries,
-                        duplicates,
-                        location,
+                        zip: Mutex::new(module.zip.clone()),
+                        entries: Arc::clone(&module.entries),
+                        duplicates: module.duplicates.clone(),
+                        location: module.location.clone(),
                     })
                 }
             },
@@ -398,6 +489,7 @@ impl Application {
     /// walked on first use.
     fn listing(&self, dir: &EntryPath) -> Result<Listed> {
         let cached = self
+            .kept
             .listings
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -407,7 +499,8 @@ impl Application {
             return Ok(listed);
         }
         let listed: Listed = std::sync::Arc::new(self.source.list_dir_with_links(dir)?);
-        self.listings
+        self.kept
+            .listings
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(dir.clone(), listed.clone());
@@ -489,14 +582,169 @@ impl Application {
         self.source.is_link(path)
     }
 
-    /// The nested archive of a module stored as an archive file, opened.
-    pub(crate) fn module_archive(&self, uri: &EntryPath) -> Result<Option<(DynZip, String)>> {
+    /// The zip of the archive form, read from the file opened by
+    /// [`Application::open`] (what was planned is what is copied, even if
+    /// the path is replaced meanwhile).
+    pub(crate) fn archive_zip(&self) -> Option<NestedZip> {
+        self.source.archive_zip()
+    }
+
+    /// The nested archive of a module stored as an archive file, opened;
+    /// the same opening as the plan's when it is still kept.
+    pub(crate) fn module_archive(&self, uri: &EntryPath) -> Result<Option<Arc<OpenedModule>>> {
         match self.module_data.get(uri) {
-            Some(ModuleData::Nested(raw)) => Ok(Some((
-                self.source.open_nested(raw)?,
-                self.source.location_of(&raw.path),
-            ))),
+            Some(ModuleData::Nested(raw)) => self.open_module(uri, raw).map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// Opens the nested archives of the modules `uris` that are not opened
+    /// yet, two at a time (both cores), and keeps them for the readers that
+    /// follow (the plan, the undo bundle, the writer). At most as many as
+    /// are kept; a module that fails to open is left for its reader to
+    /// report.
+    pub(crate) fn open_modules(&self, uris: &[EntryPath]) {
+        let todo: Vec<(&EntryPath, &RawFile)> = uris
+            .iter()
+            .filter_map(|uri| match self.module_data.get(uri) {
+                Some(ModuleData::Nested(raw)) => Some((uri, raw)),
+                _ => None,
+            })
+            .take(OpenedModules::KEEP)
+            .collect();
+        if todo.len() < 2 {
+            return; // nothing to overlap: opened when read
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            while let Some((uri, raw)) =
+                todo.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            {
+                let _ = self.open_module(uri, raw);
+            }
+        };
+        std::thread::scope(|s| {
+            let threads = [s.spawn(work), s.spawn(work)];
+            for thread in threads {
+                let _ = thread.join(); // a failure shows when the module is read
+            }
+        });
+    }
+
+    /// Opens the nested archive of module `uri`, or finds it opened.
+    fn open_module(&self, uri: &EntryPath, raw: &RawFile) -> Result<Arc<OpenedModule>> {
+        if let Some(module) = self.kept.opened.get(uri) {
+            return Ok(module);
+        }
+        // Held in memory while the budget allows, else in a temporary file.
+        let zip = self
+            .source
+            .open_nested_within(raw, self.kept.opened.memory_left())?;
+        let location = self.source.location_of(&raw.path);
+        let (entries, duplicates) = crate::source::index_entries(&zip, &location, &self.limits)?;
+        let module = Arc::new(OpenedModule {
+            bytes: zip.clone().into_inner(),
+            zip,
+            entries: Arc::new(entries),
+            duplicates,
+            location,
+        });
+        self.kept.opened.keep(uri, &module);
+        Ok(module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ear_fixtures::{Method, ZipBuilder, zip_of};
+
+    fn ear() -> Vec<u8> {
+        let war = zip_of(&[
+            ("WEB-INF/web.xml", b"<web-app/>"),
+            ("index.jsp", b"<p>hi</p>"),
+        ]);
+        ZipBuilder::new()
+            .file("deflated.war", &war)
+            .file_with("stored.war", &war, Method::Store)
+            .finish()
+    }
+
+    #[test]
+    fn a_module_is_opened_once_and_shared() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| crate::Error::io("tmp", ".", e))?;
+        let path = dir.path().join("app.ear");
+        std::fs::write(&path, ear()).map_err(|e| crate::Error::io("write", &path, e))?;
+        let app = Application::open(&path)?;
+        for uri in ["deflated.war", "stored.war"] {
+            let uri = EntryPath::new(uri).map_err(|_| crate::Error::refused(uri, "path"))?;
+            let ScopeReader::Nested { entries, .. } =
+                app.open_scope(&Scope::Module(uri.clone()))?
+            else {
+                panic!("{uri} is a nested archive");
+            };
+            let module = app
+                .module_archive(&uri)?
+                .ok_or_else(|| crate::Error::refused(uri.as_str(), "no module"))?;
+            assert!(
+                Arc::ptr_eq(&entries, &module.entries),
+                "{uri}: the scope's opening is the writer's"
+            );
+            let again = app
+                .module_archive(&uri)?
+                .ok_or_else(|| crate::Error::refused(uri.as_str(), "no module"))?;
+            assert!(Arc::ptr_eq(&module, &again), "{uri}");
+        }
+        let stored = EntryPath::new("stored.war")
+            .map_err(|_| crate::Error::refused("stored.war", "path"))?;
+        let module = app
+            .module_archive(&stored)?
+            .ok_or_else(|| crate::Error::refused("stored.war", "no module"))?;
+        assert_eq!(
+            (module.bytes.resident(), module.bytes.spilled()),
+            (0, 0),
+            "a STORED module is read in place, not copied"
+        );
+        let deflated = EntryPath::new("deflated.war")
+            .map_err(|_| crate::Error::refused("deflated.war", "path"))?;
+        let module = app
+            .module_archive(&deflated)?
+            .ok_or_else(|| crate::Error::refused("deflated.war", "no module"))?;
+        assert!(
+            module.bytes.resident() > 0,
+            "a deflated module is inflated into memory"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_opened_modules_are_bounded() -> Result<()> {
+        let kept = OpenedModules::default();
+        let module = |n: usize| -> Result<Arc<OpenedModule>> {
+            let zip = zip_of(&[("a", b"a")]);
+            Ok(Arc::new(OpenedModule {
+                zip: zip::ZipArchive::new(Bytes::memory(zip))
+                    .map_err(|e| crate::Error::zip("a", e))?,
+                bytes: Bytes::memory(vec![0u8; n]),
+                entries: Arc::default(),
+                duplicates: Vec::new(),
+                location: String::new(),
+            }))
+        };
+        let uri = |i: usize| {
+            let name = format!("m{i}.war");
+            EntryPath::new(&name).map_err(|_| crate::Error::refused(name, "path"))
+        };
+        for i in 0..40 {
+            kept.keep(&uri(i)?, &module(1024)?);
+        }
+        assert!(kept.get(&uri(0)?).is_none(), "the oldest are let go");
+        assert!(kept.get(&uri(39)?).is_some());
+        // Memory: two modules of 6 MiB do not stay together.
+        kept.keep(&uri(100)?, &module(6 << 20)?);
+        kept.keep(&uri(101)?, &module(6 << 20)?);
+        assert!(kept.get(&uri(100)?).is_none());
+        assert!(kept.get(&uri(101)?).is_some());
+        Ok(())
     }
 }

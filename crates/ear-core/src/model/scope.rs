@@ -7,7 +7,7 @@ use std::io::Read;
 use super::Application;
 use crate::error::{Error, Result};
 use crate::path::EntryPath;
-use crate::source::{DynZip, RawFile};
+use crate::source::{NestedZip, RawFile};
 
 /// Reads the files of one scope.
 pub(crate) enum ScopeReader<'a> {
@@ -20,8 +20,8 @@ pub(crate) enum ScopeReader<'a> {
     },
     /// A nested module archive.
     Nested {
-        zip: std::sync::Mutex<DynZip>,
-        entries: crate::source::EntryIndex,
+        zip: std::sync::Mutex<NestedZip>,
+        entries: std::sync::Arc<crate::source::EntryIndex>,
         duplicates: Vec<String>,
         location: String,
     },

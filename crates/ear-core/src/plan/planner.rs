@@ -255,6 +255,15 @@ impl<'a> Planner<'a> {
                 by_scope.entry(Scope::Application).or_default().push(entry);
             }
         }
+        // The touched modules are read (inflated) on both cores at once.
+        let touched: Vec<EntryPath> = by_scope
+            .keys()
+            .filter_map(|scope| match scope {
+                Scope::Module(uri) => Some(uri.clone()),
+                Scope::Application => None,
+            })
+            .collect();
+        self.app.open_modules(&touched);
         if let Some((uri, context_root)) = &shipment.module {
             self.check_module_update(uri, context_root.as_ref(), &after)?;
         }

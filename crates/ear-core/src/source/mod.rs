@@ -8,9 +8,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use walkdir::WalkDir;
 use zip::ZipArchive;
@@ -141,7 +141,7 @@ pub(crate) enum Source {
     Archive {
         path: PathBuf,
         /// Cloned per read (cheap: shared metadata and file), so reads run in parallel.
-        zip: ZipArchive<SharedFile>,
+        zip: ZipArchive<Bytes>,
         /// Every file entry of the archive, by name.
         entries: EntryIndex,
         duplicates: Vec<String>,
@@ -177,7 +177,7 @@ impl Source {
             });
         }
         let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
-        let zip = ZipArchive::new(SharedFile::new(file))
+        let zip = ZipArchive::new(Bytes::file(file))
             .map_err(|e| Error::zip(path.display().to_string(), e))?;
         let container = path.display().to_string();
         let (entries, duplicates) = index_entries(&zip, &container, limits)?;
@@ -381,9 +381,22 @@ impl Source {
         }
     }
 
-    /// Opens `file` as a nested zip archive. Large entries of the archive
-    /// form are spilled to a temporary file; small ones are read into memory.
-    pub fn open_nested(&self, file: &RawFile) -> Result<DynZip> {
+    /// Opens `file` as a nested zip archive. An entry of the archive form
+    /// that is STORED is read in place, through a window of the outer file
+    /// (nothing is copied); a deflated one is inflated once, into memory when
+    /// small, else into a temporary file ([`SPILL_THRESHOLD`]).
+    ///
+    /// The window does not check the outer entry's CRC-32 (that would read
+    /// the whole module): each file read from the module is checked against
+    /// its own CRC-32, and bytes copied unread stay as they were, as a raw
+    /// copy of the entry would keep them.
+    pub fn open_nested(&self, file: &RawFile) -> Result<NestedZip> {
+        self.open_nested_within(file, SPILL_THRESHOLD)
+    }
+
+    /// [`Source::open_nested`], holding at most `memory` bytes in memory
+    /// (more are spilled to a temporary file).
+    pub fn open_nested_within(&self, file: &RawFile, memory: u64) -> Result<NestedZip> {
         let location = self.location_of(&file.path);
         if file.size == 0 {
             return Err(Error::zip(
@@ -391,20 +404,55 @@ impl Source {
                 zip::result::ZipError::InvalidArchive("the file is empty (0 bytes)".into()),
             ));
         }
-        let reader: Box<dyn ReadSeek> = match &file.locator {
-            Locator::Disk(disk) => Box::new(BufReader::new(
-                File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?,
-            )),
-            Locator::Zip(_) => seekable(file.size, &location, |out| {
-                self.with_reader(file, |r| {
-                    io::copy(r, out).map_err(|e| Error::io("cannot read", &location, e))?;
-                    Ok(())
-                })
-            })?,
+        let bytes = match &file.locator {
+            Locator::Disk(disk) => {
+                Bytes::file(File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?)
+            }
+            Locator::Zip(index) => match self.stored_window(*index) {
+                Some(window) => window,
+                None => spill_within(file.size, memory, &location, |out| {
+                    self.with_reader(file, |r| {
+                        io::copy(r, out).map_err(|e| Error::io("cannot read", &location, e))?;
+                        Ok(())
+                    })
+                })?,
+            },
         };
-        ZipArchive::new(reader).map_err(|e| Error::zip(location, e))
+        ZipArchive::new(bytes).map_err(|e| Error::zip(location, e))
+    }
+
+    /// The archive form's zip (a clone: cheap, reads on its own).
+    pub fn archive_zip(&self) -> Option<ZipArchive<Bytes>> {
+        match self {
+            Source::Archive { zip, .. } => Some(zip.clone()),
+            Source::Directory { .. } => None,
+        }
+    }
+
+    /// The bytes of entry `index` of the archive form when they are stored
+    /// as they are (method STORED, not encrypted, sizes that agree, inside
+    /// the file); `None` otherwise (the entry is then read through the zip
+    /// reader, which reports what is wrong with it).
+    fn stored_window(&self, index: usize) -> Option<Bytes> {
+        let Source::Archive { zip, .. } = self else {
+            return None;
+        };
+        let mut zip = zip.clone();
+        let entry = zip.by_index_raw(index).ok()?;
+        if entry.compression() != zip::CompressionMethod::Stored
+            || entry.encrypted()
+            || entry.compressed_size() != entry.size()
+        {
+            return None;
+        }
+        let (start, len) = (entry.data_start()?, entry.size());
+        drop(entry);
+        zip.into_inner().window(start, len)
     }
 }
+
+/// A zip archive nested in the application (a module), over its bytes.
+pub(crate) type NestedZip = ZipArchive<Bytes>;
 
 /// Reads everything `r` yields, chunk by chunk: memory grows with what is
 /// actually read, never with a declared size (the zip reader's own
@@ -430,18 +478,39 @@ pub(crate) fn seekable(
     location: &str,
     fill: impl FnOnce(&mut dyn io::Write) -> Result<()>,
 ) -> Result<Box<dyn ReadSeek>> {
-    if size <= SPILL_THRESHOLD {
+    Ok(Box::new(spill(size, location, fill)?))
+}
+
+/// [`seekable`] as [`Bytes`] (cheap clones over the one copy).
+pub(crate) fn spill(
+    size: u64,
+    location: &str,
+    fill: impl FnOnce(&mut dyn io::Write) -> Result<()>,
+) -> Result<Bytes> {
+    spill_within(size, SPILL_THRESHOLD, location, fill)
+}
+
+/// [`spill`] into memory only up to `memory` bytes (and
+/// [`SPILL_THRESHOLD`]).
+fn spill_within(
+    size: u64,
+    memory: u64,
+    location: &str,
+    fill: impl FnOnce(&mut dyn io::Write) -> Result<()>,
+) -> Result<Bytes> {
+    if size <= SPILL_THRESHOLD.min(memory) {
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         fill(&mut bytes)?;
-        return Ok(Box::new(Cursor::new(bytes)));
+        return Ok(Bytes::memory(bytes));
     }
-    let mut spill = tempfile::tempfile()
+    let spill = tempfile::tempfile()
         .map_err(|e| Error::io("cannot create a temporary file for", location, e))?;
-    fill(&mut spill)?;
-    spill
-        .seek(SeekFrom::Start(0))
-        .map_err(|e| Error::io("cannot read", location, e))?;
-    Ok(Box::new(BufReader::new(spill)))
+    let mut out = io::BufWriter::with_capacity(256 * 1024, spill);
+    fill(&mut out)?;
+    let spill = out
+        .into_inner()
+        .map_err(|e| Error::io("cannot write a temporary copy of", location, e.into_error()))?;
+    Ok(Bytes::temporary(spill))
 }
 
 /// Indexes the file entries of a zip by checked path. The second value names
@@ -602,38 +671,237 @@ fn walk_dir(
     Ok(())
 }
 
-/// A file read by position (`pread`), so that clones share one handle and
-/// each keeps its own offset: independent readers of one archive, no lock.
-#[derive(Debug, Clone)]
-pub(crate) struct SharedFile {
-    file: Arc<File>,
+/// Bytes read by position: a whole file, a window of one (a STORED archive
+/// nested in another, read in place), or memory. Clones share the storage
+/// and each keeps its own position and read-ahead buffer, so independent
+/// readers of one archive need no lock (`pread`, never the file offset).
+#[derive(Debug)]
+pub(crate) struct Bytes {
+    store: Store,
     pos: u64,
     len: u64,
+    /// Read-ahead of a file (small reads of a zip's headers become one
+    /// `pread` per [`READ_AHEAD`] bytes), made on the first read.
+    ahead: Option<Box<Ahead>>,
 }
 
-impl SharedFile {
-    fn new(file: File) -> SharedFile {
-        let len = file.metadata().map_or(0, |m| m.len());
-        SharedFile {
-            file: Arc::new(file),
-            pos: 0,
-            len,
+/// Bytes read ahead: `bytes` are those from `at` on.
+#[derive(Debug, Default)]
+struct Ahead {
+    bytes: Vec<u8>,
+    at: u64,
+}
+
+/// Reads of fewer bytes than this fill the read-ahead buffer.
+const READ_AHEAD: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+enum Store {
+    Memory { bytes: Arc<Vec<u8>>, base: usize },
+    File { file: Arc<Handle>, base: u64 },
+}
+
+/// One open file shared by [`Bytes`] clones. Reads never use its offset;
+/// [`Bytes::with_region`] lends the offset to one caller at a time.
+#[derive(Debug)]
+struct Handle {
+    file: File,
+    offset: Mutex<()>,
+    /// A temporary copy (a spilled nested archive), not the application's.
+    temporary: bool,
+}
+
+/// Where a range of [`Bytes`] lies, for copying it without reading it here.
+#[derive(Debug)]
+pub(crate) enum Region<'a> {
+    /// In memory.
+    Memory(&'a [u8]),
+    /// In a file, from byte `base` on; the file's offset is the caller's
+    /// (nobody else moves it) for as long as it holds the region.
+    File { file: &'a File, base: u64 },
+}
+
+impl Clone for Bytes {
+    fn clone(&self) -> Self {
+        Bytes {
+            store: self.store.clone(),
+            pos: self.pos,
+            len: self.len,
+            ahead: None,
         }
     }
 }
 
-impl Read for SharedFile {
+impl Bytes {
+    /// The whole of `file`.
+    pub(crate) fn file(file: File) -> Bytes {
+        Bytes::of_file(file, false)
+    }
+
+    /// The whole of `file`, a temporary copy.
+    fn temporary(file: File) -> Bytes {
+        Bytes::of_file(file, true)
+    }
+
+    fn of_file(file: File, temporary: bool) -> Bytes {
+        let len = file.metadata().map_or(0, |m| m.len());
+        let handle = Handle {
+            file,
+            offset: Mutex::new(()),
+            temporary,
+        };
+        Bytes::new(
+            Store::File {
+                file: Arc::new(handle),
+                base: 0,
+            },
+            len,
+        )
+    }
+
+    /// Bytes in memory.
+    pub(crate) fn memory(bytes: Vec<u8>) -> Bytes {
+        let len = bytes.len() as u64;
+        Bytes::new(
+            Store::Memory {
+                bytes: Arc::new(bytes),
+                base: 0,
+            },
+            len,
+        )
+    }
+
+    fn new(store: Store, len: u64) -> Bytes {
+        Bytes {
+            store,
+            pos: 0,
+            len,
+            ahead: None,
+        }
+    }
+
+    /// Bytes `start..start + len` of these, sharing the storage; `None`
+    /// when the range is not inside.
+    pub(crate) fn window(&self, start: u64, len: u64) -> Option<Bytes> {
+        if start.checked_add(len)? > self.len {
+            return None;
+        }
+        let store = match &self.store {
+            Store::Memory { bytes, base } => Store::Memory {
+                bytes: Arc::clone(bytes),
+                base: base.checked_add(usize::try_from(start).ok()?)?,
+            },
+            Store::File { file, base } => Store::File {
+                file: Arc::clone(file),
+                base: base.checked_add(start)?,
+            },
+        };
+        Some(Bytes::new(store, len))
+    }
+
+    /// The number of bytes.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether these bytes are held in memory (and how many), for budgets.
+    pub(crate) fn resident(&self) -> u64 {
+        match self.store {
+            Store::Memory { .. } => self.len,
+            Store::File { .. } => 0,
+        }
+    }
+
+    /// Whether these bytes are a temporary file's (not a window of the
+    /// application), and how many: disk a cache holds on to.
+    pub(crate) fn spilled(&self) -> u64 {
+        match &self.store {
+            Store::File { file, .. } if file.temporary => self.len,
+            _ => 0,
+        }
+    }
+
+    /// Runs `f` over where these bytes lie, holding the file's offset for it.
+    pub(crate) fn with_region<T>(&self, f: impl FnOnce(Region<'_>) -> T) -> T {
+        match &self.store {
+            Store::Memory { bytes, base } => {
+                let len = usize::try_from(self.len).unwrap_or(usize::MAX);
+                f(Region::Memory(
+                    bytes
+                        .get(*base..base.saturating_add(len))
+                        .unwrap_or_default(),
+                ))
+            }
+            Store::File { file, base } => {
+                let _offset = file
+                    .offset
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                f(Region::File {
+                    file: &file.file,
+                    base: *base,
+                })
+            }
+        }
+    }
+}
+
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::read_at(file, buf, at);
+    #[cfg(windows)]
+    return std::os::windows::fs::FileExt::seek_read(file, buf, at);
+}
+
+impl Read for Bytes {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        #[cfg(unix)]
-        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.pos)?;
-        #[cfg(windows)]
-        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.pos)?;
+        let left = self.len.saturating_sub(self.pos);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = match &self.store {
+            Store::Memory { bytes, base } => {
+                let from = usize::try_from(self.pos)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(*base);
+                let src = bytes
+                    .get(from..from.saturating_add(want))
+                    .unwrap_or_default();
+                buf[..src.len()].copy_from_slice(src);
+                src.len()
+            }
+            Store::File { file, base } => {
+                let ahead = self.ahead.get_or_insert_with(Box::default);
+                let buffered = self
+                    .pos
+                    .checked_sub(ahead.at)
+                    .and_then(|skip| usize::try_from(skip).ok())
+                    .filter(|&skip| skip < ahead.bytes.len());
+                if let Some(skip) = buffered {
+                    let n = want.min(ahead.bytes.len() - skip);
+                    buf[..n].copy_from_slice(&ahead.bytes[skip..skip + n]);
+                    n
+                } else if want >= READ_AHEAD {
+                    read_at(&file.file, &mut buf[..want], base + self.pos)?
+                } else {
+                    let fill = READ_AHEAD.min(usize::try_from(left).unwrap_or(usize::MAX));
+                    ahead.bytes.resize(fill, 0);
+                    let got = read_at(&file.file, &mut ahead.bytes, base + self.pos)?;
+                    ahead.bytes.truncate(got);
+                    ahead.at = self.pos;
+                    let n = want.min(got);
+                    buf[..n].copy_from_slice(&ahead.bytes[..n]);
+                    n
+                }
+            }
+        };
         self.pos += n as u64;
         Ok(n)
     }
 }
 
-impl Seek for SharedFile {
+impl Seek for Bytes {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         let target = match to {
             SeekFrom::Start(n) => Some(n),

@@ -10,6 +10,7 @@
 //! [`crate::plan`]) and keeps no history (that is [`crate::state`]).
 
 pub(crate) mod archive;
+pub(crate) mod assemble;
 pub(crate) mod descriptor_edit;
 pub(crate) mod expanded;
 pub(crate) mod full;

@@ -4,7 +4,8 @@
 //! (deterministic output) or with now; delete lists are written one way.
 //!
 //! It never decides what goes into a zip (callers do) and never rewrites an
-//! existing archive (that is [`super::archive`], which raw-copies).
+//! existing archive (that is [`super::archive`], which copies records as
+//! they are through [`super::assemble`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, Write};
