@@ -24,7 +24,10 @@
 //! [`ContentIndex::decode`]) and its lookups. It never decides where the
 //! index is kept or when it is written: that is `state` and `ops`.
 
-use std::collections::HashMap;
+// Paths are hashed with foldhash, randomly seeded (entry names come from
+// hostile archives, so the hash must resist flooding): SipHash cost a third
+// of a warm lookup.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::io::{BufRead, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -162,7 +165,7 @@ impl IndexBuilder {
         digest: Digest,
         module_files: &dyn Fn(&EntryPath) -> Option<Vec<FileInfo>>,
     ) -> ContentIndex {
-        let mut items = HashMap::with_capacity(self.items.len());
+        let mut items = HashMap::with_capacity_and_hasher(self.items.len(), Default::default());
         for (path, stamp, pending) in self.items {
             let content = match pending {
                 Pending::File { size, sha256 } => Content::File { size, sha256 },
@@ -335,7 +338,7 @@ impl ContentIndex {
             }
         };
         let mut builder = IndexBuilder::new(start);
-        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::new();
+        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::default();
         for (full, size, sha256) in files {
             if let Some((Scope::Module(uri), rel)) = app.locate(full)
                 && matches!(app.module_data.get(&uri), Some(ModuleData::Nested(_)))
@@ -379,23 +382,41 @@ impl ContentIndex {
             self.digest,
             self.items.len()
         )?;
-        let mut paths: Vec<&EntryPath> = self.items.keys().collect();
-        paths.sort();
-        for path in paths {
-            let item = &self.items[path];
+        let mut items: Vec<(&EntryPath, &Item)> = self.items.iter().collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // Records are formatted into one buffer and written (and hashed) in
+        // large pieces: small writes through the hasher cost more than the
+        // formatting.
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+        for (path, item) in items {
             let stamp = encode_stamp(&item.stamp);
             match &item.content {
                 Content::File { size, sha256 } => {
-                    write!(w, "f {stamp} {size} {} {path}\0", hex(sha256))?;
+                    write!(buf, "f {stamp} {size} ")?;
+                    push_hex(&mut buf, sha256);
+                    write!(buf, " {path}\0")?;
                 }
                 Content::Module(files) => {
-                    write!(w, "m {stamp} {} {path}\0", files.len())?;
+                    write!(buf, "m {stamp} {} {path}\0", files.len())?;
                     for f in files {
-                        write!(w, "{} {} {}\0", f.size, hex(&f.sha256), f.path)?;
+                        write!(buf, "{} ", f.size)?;
+                        push_hex(&mut buf, &f.sha256);
+                        buf.push(b' ');
+                        buf.extend_from_slice(f.path.as_str().as_bytes());
+                        buf.push(0);
+                        if buf.len() >= 1 << 16 {
+                            w.write_all(&buf)?;
+                            buf.clear();
+                        }
                     }
                 }
             }
+            if buf.len() >= 1 << 16 {
+                w.write_all(&buf)?;
+                buf.clear();
+            }
         }
+        w.write_all(&buf)?;
         let sum = hex(&w.sha.finalize_reset());
         writeln!(w.inner, "end {sum}")
     }
@@ -441,7 +462,7 @@ impl ContentIndex {
         let taken_at_ns = number(&r.field("taken-at")?)?;
         let digest: Digest = r.field("digest")?.parse()?;
         let count: u64 = number(&r.field("items")?)?;
-        let mut items = HashMap::new();
+        let mut items = HashMap::default();
         for _ in 0..count {
             let record = r.record()?;
             let mut parts = record.splitn(5, ' ');
@@ -500,6 +521,14 @@ impl ContentIndex {
 
     /// The largest index file that is read.
     pub(crate) const MAX_BYTES: u64 = MAX_INDEX_BYTES;
+}
+
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
+    }
 }
 
 fn encode_stamp(stamp: &Stamp) -> String {
@@ -638,7 +667,7 @@ mod tests {
     }
 
     fn sample() -> ContentIndex {
-        let mut items = HashMap::new();
+        let mut items = HashMap::default();
         items.insert(
             path("a b/x\ty.txt"),
             Item {

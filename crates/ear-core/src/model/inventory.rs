@@ -33,13 +33,13 @@ fn serialize_hex<S: serde::Serializer>(
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// The files of one scope.
@@ -221,7 +221,9 @@ pub(crate) struct Scan {
 
 impl Scan {
     /// The stamps taken while reading, by path from the root.
-    pub(crate) fn stamps(&self) -> std::collections::HashMap<EntryPath, Stamp> {
+    pub(crate) fn stamps(
+        &self,
+    ) -> std::collections::HashMap<EntryPath, Stamp, foldhash::fast::RandomState> {
         self.stamps.stamps()
     }
 
