@@ -167,6 +167,10 @@ pub struct StateArgs {
 pub struct HistoryArgs {
     #[command(flatten)]
     pub state: StateArgs,
+    /// With --format json: each record's whole plan too (large for full
+    /// updates: one change per file).
+    #[arg(long)]
+    pub full: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -197,6 +201,9 @@ pub struct RollbackArgs {
 pub struct RecoverArgs {
     #[command(flatten)]
     pub state: StateArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Output format.

@@ -20,16 +20,19 @@ use crate::render::{self, Style};
 pub struct Printer {
     format: Format,
     style: Style,
+    /// The subcommand, named in `earpatch.error/v1`.
+    command: &'static str,
 }
 
 impl Printer {
     /// A printer for `format`, with colour if stdout is a terminal and
     /// `NO_COLOR` is unset or empty.
-    pub fn new(format: Format) -> Printer {
+    pub fn new(format: Format, command: &'static str) -> Printer {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Printer {
             format,
             style: Style::new(!no_color && std::io::stdout().is_terminal()),
+            command,
         }
     }
 
@@ -77,23 +80,42 @@ impl Printer {
             Output::Impact(plan) => report::plan(plan, format, Detail::Reasons, style)?,
             Output::Apply(r) => report::apply(r, format, style)?,
             Output::Diff(r) => report::diff(r, format, style)?,
-            Output::History { app, records } => render::history::records(app, records, format)?,
-            Output::Rollback(reports) => {
+            Output::History { app, records, full } => {
+                render::history::records(app, records, *full, format)?
+            }
+            Output::Rollback { app, reports } if format == Format::Json => {
+                let steps = reports
+                    .iter()
+                    .map(report::apply_object)
+                    .collect::<Result<Vec<_>, _>>()?;
+                report::with_schema(
+                    "earpatch.rollback/v1",
+                    serde_json::json!({ "application": app, "steps": steps }),
+                )?
+            }
+            Output::Rollback { reports, .. } => {
                 for r in reports {
                     self.stdout(&report::apply(r, format, style)?)?;
                 }
                 return Ok(());
             }
-            Output::Recover(outcome) => render::history::recovery(*outcome),
+            Output::Recover { app, outcome } => render::history::recovery(app, *outcome, format)?,
             Output::Verify(report) => render::verify::render(report, format)?,
         };
         self.stdout(&text)
     }
 
-    /// `error: <cause chain>` on stderr; exit 1.
+    /// `error: <cause chain>` on stderr; exit 1. With `--format json`,
+    /// stdout gets the error as one `earpatch.error/v1` document too, so a
+    /// machine reader always finds one document there.
     fn error(&self, err: &dyn std::error::Error) -> ExitStatus {
+        let status = ExitStatus::Failure;
+        if self.format == Format::Json {
+            let doc = render::error_document(self.command, err, status as i32);
+            let _ = self.stdout(&doc);
+        }
         self.stderr(&format!("error: {}", render::error_chain(err)));
-        ExitStatus::Failure
+        status
     }
 
     /// `text` as is on stdout.

@@ -31,8 +31,23 @@ pub fn format(command: &Command) -> Format {
         Command::Diff(a) => a.format,
         Command::History(a) => a.format,
         Command::Rollback(a) => a.format,
-        Command::Recover(_) => Format::Text,
+        Command::Recover(a) => a.format,
         Command::Verify(a) => a.format,
+    }
+}
+
+/// The subcommand's name, as typed.
+pub fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Inspect(_) => "inspect",
+        Command::Plan(_) => "plan",
+        Command::Impact(_) => "impact",
+        Command::Apply(_) => "apply",
+        Command::Diff(_) => "diff",
+        Command::History(_) => "history",
+        Command::Rollback(_) => "rollback",
+        Command::Recover(_) => "recover",
+        Command::Verify(_) => "verify",
     }
 }
 
@@ -76,7 +91,12 @@ pub enum Resolved {
         options: PlanOptions,
     },
     /// `history APP`.
-    History(State),
+    History {
+        /// The application and its state folder.
+        state: State,
+        /// `--full`: each record's plan too.
+        full: bool,
+    },
     /// `rollback APP`.
     Rollback {
         /// The application.
@@ -120,7 +140,10 @@ impl Resolved {
             },
             Command::Apply(a) => apply(a)?,
             Command::Diff(a) => diff(a)?,
-            Command::History(a) => Resolved::History(State::new(a.state)),
+            Command::History(a) => Resolved::History {
+                state: State::new(a.state),
+                full: a.full,
+            },
             Command::Rollback(a) => rollback(a),
             Command::Recover(a) => Resolved::Recover(State::new(a.state)),
             Command::Verify(a) => verify(a)?,
@@ -153,7 +176,7 @@ impl Resolved {
             }
             Resolved::Diff { options, .. } => options.limits = limits,
             Resolved::Rollback { options, .. } => options.plan.limits = limits,
-            Resolved::History(_) | Resolved::Recover(_) | Resolved::Verify { .. } => {}
+            Resolved::History { .. } | Resolved::Recover(_) | Resolved::Verify { .. } => {}
         }
         self
     }

@@ -1017,13 +1017,15 @@ fn dry_run_prints_the_plan_and_changes_nothing() -> TestResult {
             "--format",
             "json",
         ]))?;
-        assert_eq!(json["schema"], "earpatch.plan/v1");
+        assert_eq!(json["schema"], "earpatch.apply/v1");
+        assert_eq!(json["plan"]["schema"], "earpatch.plan/v1");
         assert_eq!(json["outcome"], "dry-run");
         assert_eq!(json["record"], Value::Null);
-        assert_eq!(json["impact"]["effect"], "restart-application");
-        assert_eq!(json["application"]["digest"], digest(&app)?);
+        assert_eq!(json["plan"]["impact"]["effect"], "restart-application");
+        assert_eq!(json["digest_before"], digest(&app)?);
+        assert_eq!(json["plan"]["application"]["digest"], digest(&app)?);
         assert!(
-            json["changes"]
+            json["plan"]["changes"]
                 .as_array()
                 .is_some_and(|c| c.iter().any(|c| c["op"] == "delete")),
             "{json:#}"
@@ -1074,10 +1076,10 @@ fn applying_twice_is_up_to_date_the_second_time() -> TestResult {
         let json: Value =
             serde_json::from_str(&ok(&["apply", s(&app), s(&fix_zip()), "--format", "json"]))?;
         assert_eq!(json["outcome"], "up-to-date");
-        assert_eq!(json["impact"]["effect"], "none");
+        assert_eq!(json["plan"]["impact"]["effect"], "none");
         assert_eq!(json["record"], Value::Null);
         assert!(
-            json["changes"]
+            json["plan"]["changes"]
                 .as_array()
                 .is_some_and(|c| c.iter().all(|c| c["op"] == "unchanged")),
             "{json:#}"

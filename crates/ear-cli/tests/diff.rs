@@ -44,6 +44,7 @@ fn diff_then_apply_gives_the_new_version() -> Result<(), Box<dyn std::error::Err
     let v: serde_json::Value = serde_json::from_str(&out)?;
     assert_eq!(v["entries"], 0);
     assert_eq!(v["full_update_effect"], "none");
-    assert_eq!(v["impact"]["effect"], "none");
+    assert_eq!(v["schema"], "earpatch.diff/v1");
+    assert_eq!(v["plan"]["impact"]["effect"], "none");
     Ok(())
 }

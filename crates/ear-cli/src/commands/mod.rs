@@ -34,7 +34,7 @@ pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
         Ok(cli) => cli,
         Err(usage) => return Printer::usage(&usage),
     };
-    let printer = Printer::new(settings::format(&cli.command));
+    let printer = Printer::new(settings::format(&cli.command), settings::name(&cli.command));
     let limits = settings::limits(&cli.limits);
     printer.finish(
         Resolved::resolve(cli.command)
@@ -60,7 +60,7 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
             output,
             options,
         } => diff::run(&old, &new, &output, &options),
-        Resolved::History(state) => history::run(&state),
+        Resolved::History { state, full } => history::run(&state, full),
         Resolved::Rollback { app, options } => rollback::run(&app, &options),
         Resolved::Recover(state) => recover::run(&state),
         Resolved::Verify { app, options } => verify::run(&app, &options),
@@ -91,11 +91,23 @@ pub enum Output {
         app: PathBuf,
         /// Its records, oldest first.
         records: Vec<Record>,
+        /// `--full`: with each record's plan.
+        full: bool,
     },
     /// `rollback`: one report per update rolled back, newest first.
-    Rollback(Vec<ApplyReport>),
+    Rollback {
+        /// The application.
+        app: PathBuf,
+        /// The steps.
+        reports: Vec<ApplyReport>,
+    },
     /// `recover`.
-    Recover(Recovery),
+    Recover {
+        /// The application.
+        app: PathBuf,
+        /// What was found and done.
+        outcome: Recovery,
+    },
     /// `verify`.
     Verify(VerifyReport),
 }

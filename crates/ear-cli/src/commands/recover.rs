@@ -8,5 +8,8 @@ use crate::settings::State;
 
 pub fn run(state: &State) -> Result<Done, Failure> {
     let outcome = ear_core::recover(&state.app, state.state_dir.as_deref())?;
-    Done::success(Output::Recover(outcome))
+    Done::success(Output::Recover {
+        app: state.app.clone(),
+        outcome,
+    })
 }

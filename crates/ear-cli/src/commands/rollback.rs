@@ -11,5 +11,8 @@ use super::{Done, Failure, Output};
 
 pub fn run(app: &Path, options: &RollbackOptions) -> Result<Done, Failure> {
     let reports = ear_core::rollback(app, options)?;
-    Done::success(Output::Rollback(reports))
+    Done::success(Output::Rollback {
+        app: app.to_path_buf(),
+        reports,
+    })
 }

@@ -10,17 +10,33 @@ use std::path::Path;
 
 use ear_core::{Record, Recovery};
 
-use super::json;
 use crate::cli::Format;
 
 /// The history of `app` in `format`.
 pub fn records(
     app: &Path,
     records: &[Record],
+    full: bool,
     format: Format,
 ) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        return json(&serde_json::json!({ "schema": "earpatch.history/v1", "records": records }));
+        let records = records
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r)?;
+                if let Some(fields) = v.as_object_mut() {
+                    fields.remove("schema");
+                    if !full {
+                        fields.remove("plan");
+                    }
+                }
+                Ok(v)
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        return super::report::with_schema(
+            "earpatch.history/v1",
+            serde_json::json!({ "application": app, "records": records }),
+        );
     }
     let mut out = String::new();
     if records.is_empty() {
@@ -60,9 +76,28 @@ pub fn records(
     Ok(out)
 }
 
-/// What `recover` did, on one line.
-pub fn recovery(outcome: Recovery) -> String {
-    let text = match outcome {
+/// What `recover` did: one line, or `earpatch.recover/v1`.
+pub fn recovery(
+    app: &Path,
+    outcome: Recovery,
+    format: Format,
+) -> Result<String, serde_json::Error> {
+    let text = recovery_text(outcome);
+    if format == Format::Json {
+        return super::report::with_schema(
+            "earpatch.recover/v1",
+            serde_json::json!({
+                "application": app,
+                "outcome": outcome.to_string(),
+                "message": text,
+            }),
+        );
+    }
+    Ok(format!("{text}\n"))
+}
+
+fn recovery_text(outcome: Recovery) -> &'static str {
+    match outcome {
         Recovery::Clean => "nothing to recover: no interrupted apply",
         Recovery::Discarded => {
             "an apply was interrupted before changing the application; its leftovers were removed"
@@ -74,6 +109,5 @@ pub fn recovery(outcome: Recovery) -> String {
         Recovery::RecordSettled => {
             "an apply was interrupted before changing the application; its history record was settled"
         }
-    };
-    format!("{text}\n")
+    }
 }

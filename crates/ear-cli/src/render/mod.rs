@@ -92,6 +92,25 @@ pub fn note(format: Format, text: &str) -> String {
     }
 }
 
+/// `err` as an `earpatch.error/v1` document: the message (the whole cause
+/// chain on one line, as on stderr) and each cause on its own.
+pub fn error_document(command: &str, err: &dyn std::error::Error, exit_code: i32) -> String {
+    let mut causes = Vec::new();
+    let mut source = err.source();
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    let doc = serde_json::json!({
+        "schema": "earpatch.error/v1",
+        "command": command,
+        "message": error_chain(err),
+        "causes": causes,
+        "exit_code": exit_code,
+    });
+    json(&doc).unwrap_or_else(|_| String::from("{\"schema\":\"earpatch.error/v1\"}\n"))
+}
+
 /// `value` pretty-printed, one line feed after it.
 pub fn json(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
     Ok(serde_json::to_string_pretty(value)? + "\n")

@@ -35,25 +35,40 @@ pub fn plan(
     })
 }
 
+/// One apply (or rollback step) as a JSON object (`earpatch.apply/v1`
+/// without its `schema`): the outcome, the digests, the record, the plan.
+pub fn apply_object(r: &ApplyReport) -> Result<serde_json::Value, serde_json::Error> {
+    Ok(serde_json::json!({
+        "outcome": r.outcome,
+        "application": r.plan.application.path,
+        "output": r.output.display().to_string(),
+        "digest_before": r.plan.application.digest,
+        "digest_after": r.digest_after,
+        "record": r.record.as_ref().map(|rec| serde_json::json!({
+            "id": rec.id,
+            "status": rec.status,
+            "rolls_back": rec.rolls_back,
+        })),
+        "recovered": r.recovered.map(|rec| rec.to_string()),
+        "forced_over_drift": r.forced_over_drift,
+        "plan": serde_json::to_value(&r.plan)?,
+    }))
+}
+
+/// `object` with `"schema": name` first.
+pub fn with_schema(name: &str, object: serde_json::Value) -> Result<String, serde_json::Error> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema".into(), name.into());
+    if let serde_json::Value::Object(fields) = object {
+        doc.extend(fields);
+    }
+    json(&doc)
+}
+
 /// The report of one apply (or rollback step).
 pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        let v = serde_json::to_value(&r.plan)?;
-        return json_with(
-            v,
-            [
-                ("outcome", serde_json::to_value(r.outcome)?),
-                (
-                    "output",
-                    serde_json::Value::String(r.output.display().to_string()),
-                ),
-                (
-                    "record",
-                    serde_json::to_value(r.record.as_ref().map(|rec| &rec.id))?,
-                ),
-                ("digest_after", serde_json::to_value(r.digest_after)?),
-            ],
-        );
+        return with_schema("earpatch.apply/v1", apply_object(r)?);
     }
     let mut out = plan(&r.plan, format, Detail::Changes, style)?;
     let note = |s: &str| super::note(format, s);
@@ -113,21 +128,15 @@ pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, se
 /// compares with a full update, and what it wrote.
 pub fn diff(r: &DiffReport, format: Format, style: Style) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        let v = serde_json::to_value(&r.plan)?;
-        return json_with(
-            v,
-            [
-                (
-                    "full_update_effect",
-                    serde_json::to_value(r.full_update_effect)?,
-                ),
-                (
-                    "output",
-                    serde_json::Value::String(r.output.display().to_string()),
-                ),
-                ("entries", r.entries.into()),
-                ("deletions", r.deletions.into()),
-            ],
+        return with_schema(
+            "earpatch.diff/v1",
+            serde_json::json!({
+                "output": r.output.display().to_string(),
+                "entries": r.entries,
+                "deletions": r.deletions,
+                "full_update_effect": r.full_update_effect,
+                "plan": serde_json::to_value(&r.plan)?,
+            }),
         );
     }
     let full = match r.full_update_effect {
@@ -151,19 +160,6 @@ pub fn diff(r: &DiffReport, format: Format, style: Style) -> Result<String, serd
         "\n"
     };
     Ok(plan(&r.plan, format, Detail::Changes, style)? + &format!("\n{comparison}{gap}{written}\n"))
-}
-
-/// The plan's JSON object with more fields.
-fn json_with<const N: usize>(
-    mut plan: serde_json::Value,
-    fields: [(&str, serde_json::Value); N],
-) -> Result<String, serde_json::Error> {
-    if let Some(obj) = plan.as_object_mut() {
-        for (name, value) in fields {
-            obj.insert(name.into(), value);
-        }
-    }
-    json(&plan)
 }
 
 /// The error `--strict` ends a run with when the plan has warnings.
