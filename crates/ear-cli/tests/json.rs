@@ -61,7 +61,7 @@ fn rollback_over_several_steps_is_one_document() -> TestResult {
     let doc = json(&out)?;
     assert_eq!(doc["schema"], "earpatch.rollback/v1");
     assert_eq!(doc["steps"].as_array().map(Vec::len), Some(1));
-    assert_eq!(doc["steps"][0]["record"]["rolls_back"].is_string(), true);
+    assert!(doc["steps"][0]["record"]["rolls_back"].is_string());
     let (code, out, err) = run(&["rollback", &app, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let doc = json(&out)?;
