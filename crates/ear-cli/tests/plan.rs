@@ -352,3 +352,55 @@ fn usage_errors_exit_2() {
     ]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn markdown_diagram_colours_each_module_by_what_happens_to_it()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let jsp = dir.path().join("x.jsp");
+    std::fs::write(&jsp, "<p>x</p>")?;
+    let xml = dir.path().join("web.xml");
+    std::fs::write(&xml, "<web-app/>")?;
+    let jsp = jsp.display().to_string();
+    let (code, out, err) = run(&[
+        "plan",
+        "testdata/shop.ear",
+        &jsp,
+        "--file",
+        "storefront.war/x.jsp",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("app --> m3[\"web storefront.war: hot\"]:::hot"),
+        "{out}"
+    );
+    assert!(
+        out.contains("app --> m0[\"web catalog.war: no change\"]:::unchanged"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(application scope): no change\"]:::unchanged"),
+        "{out}"
+    );
+    let xml = xml.display().to_string();
+    let (_, out, _) = run(&[
+        "plan",
+        "testdata/shop.ear",
+        &xml,
+        "--file",
+        "catalog.war/WEB-INF/web.xml",
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        out.contains("app --> m0[\"web catalog.war: restart module\"]:::restartModule"),
+        "{out}"
+    );
+    assert!(
+        out.contains("app --> m3[\"web storefront.war: no change\"]:::unchanged"),
+        "{out}"
+    );
+    Ok(())
+}

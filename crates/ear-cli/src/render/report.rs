@@ -401,6 +401,86 @@ fn text_reasons(plan: &Plan, out: &mut String) {
     }
 }
 
+/// A Mermaid diagram of the application and its modules, each coloured by
+/// what happens to it (GitHub and GitLab render it in Markdown): red for a
+/// restart of the application, amber for a module restart or start, green for
+/// hot changes, grey for nothing.
+fn mermaid(plan: &Plan) -> String {
+    let restart_app = plan.impact.restart_application;
+    let effect_of = |scope: Option<&ear_core::EntryPath>| {
+        plan.effective_changes()
+            .filter(|c| match (&c.scope, scope) {
+                (Scope::Application, None) => true,
+                (Scope::Module(uri), Some(m)) => uri == m,
+                _ => false,
+            })
+            .map(|c| c.effect)
+            .max()
+            .unwrap_or(Effect::None)
+    };
+    let class = |effect: Effect| match effect {
+        _ if restart_app => "restartApp",
+        Effect::RestartApplication => "restartApp",
+        Effect::RestartModule | Effect::StartModule => "restartModule",
+        Effect::Hot => "hot",
+        Effect::None => "unchanged",
+    };
+    let label = |effect: Effect| match effect {
+        _ if restart_app => "restarts with the application",
+        Effect::RestartApplication => "restart application",
+        Effect::RestartModule => "restart module",
+        Effect::StartModule => "start module",
+        Effect::Hot => "hot",
+        Effect::None => "no change",
+    };
+    // Mermaid labels: quotes and angle brackets would end them.
+    let safe = |text: &str| text.replace(['"', '<', '>'], "_");
+    let mut out = String::from("```mermaid\nflowchart LR\n");
+    let app_effect = effect_of(None);
+    let _ = writeln!(
+        out,
+        "  app[\"{} (application scope): {}\"]:::{}",
+        safe(&plan.application.path),
+        if restart_app {
+            "restart application"
+        } else {
+            label(app_effect)
+        },
+        class(app_effect)
+    );
+    let mut uris: Vec<(ear_core::EntryPath, String)> = plan
+        .modules
+        .iter()
+        .map(|(uri, kind)| (uri.clone(), kind.to_string()))
+        .collect();
+    // Modules an update adds are not in the application yet.
+    for c in &plan.changes {
+        if let (Some(m), false) = (&c.module, uris.iter().any(|(u, _)| u == &c.path)) {
+            uris.push((c.path.clone(), m.kind.to_string()));
+        }
+    }
+    for (i, (uri, kind)) in uris.iter().enumerate() {
+        let mut effect = effect_of(Some(uri));
+        if plan.impact.start_modules.contains(uri) {
+            effect = effect.max(Effect::StartModule);
+        }
+        let _ = writeln!(
+            out,
+            "  app --> m{i}[\"{kind} {}: {}\"]:::{}",
+            safe(uri.as_str()),
+            label(effect),
+            class(effect)
+        );
+    }
+    out.push_str(
+        "  classDef restartApp fill:#f8d7da,stroke:#b02a37,color:#58151c\n\
+         \x20 classDef restartModule fill:#fff3cd,stroke:#997404,color:#664d03\n\
+         \x20 classDef hot fill:#d1e7dd,stroke:#146c43,color:#0a3622\n\
+         \x20 classDef unchanged fill:#e9ecef,stroke:#6c757d,color:#343a40\n```\n\n",
+    );
+    out
+}
+
 fn markdown(plan: &Plan, detail: Detail) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### earpatch: {}\n", verdict(plan));
@@ -413,6 +493,7 @@ fn markdown(plan: &Plan, detail: Detail) -> String {
         plan.update.kind,
         plan.impact.effect
     );
+    out.push_str(&mermaid(plan));
     match detail {
         Detail::Changes => {
             let _ = writeln!(out, "| path | op | rule | effect |\n|---|---|---|---|");

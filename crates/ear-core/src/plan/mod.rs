@@ -295,6 +295,10 @@ pub struct Plan {
     /// The settings used.
     #[serde(skip)]
     pub settings: Settings,
+    /// The application's modules before the update (URI and kind), for
+    /// reports that show every module, touched or not. Not in the JSON.
+    #[serde(skip)]
+    pub modules: Vec<(EntryPath, ModuleKind)>,
 }
 
 impl Plan {
@@ -412,6 +416,11 @@ impl Plan {
             impact,
             warnings,
             settings: options.settings,
+            modules: app
+                .modules()
+                .iter()
+                .map(|m| (m.uri.clone(), m.kind))
+                .collect(),
         })
     }
 
