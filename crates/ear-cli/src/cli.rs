@@ -29,6 +29,9 @@ pub struct Cli {
     /// Bounds on what an input may make earpatch do.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Output: colour, quiet, verbose.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Bounds on inputs: every archive is checked from its central directory
@@ -50,6 +53,36 @@ pub struct LimitArgs {
     /// Refuse a descriptor, delete list or deployment.xml larger than BYTES.
     #[arg(long, global = true, value_name = "BYTES", default_value_t = 16 << 20)]
     pub max_text: u64,
+}
+
+/// How much to print, and in colour or not.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Colour the text report: auto (when stdout is a terminal and NO_COLOR
+    /// is unset or empty, or when CLICOLOR_FORCE is set and not 0), always,
+    /// never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print nothing on stdout: the exit status (and errors on stderr) say
+    /// how it went.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also say on stderr what was read (files hashed, and how many the
+    /// content index vouched for).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR; or when CLICOLOR_FORCE asks.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The subcommands.

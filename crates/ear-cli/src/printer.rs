@@ -9,7 +9,7 @@
 
 use std::io::{IsTerminal as _, Write as _};
 
-use crate::cli::Format;
+use crate::cli::{ColorChoice, Format, OutputArgs};
 use crate::commands::{Done, End, Output};
 use crate::exit::{ExitStatus, Failure};
 use crate::render::report::{self, Detail};
@@ -20,6 +20,8 @@ use crate::render::{self, Style};
 pub struct Printer {
     format: Format,
     style: Style,
+    quiet: bool,
+    verbose: bool,
     /// The subcommand, named in `earpatch.error/v1`.
     command: &'static str,
 }
@@ -27,11 +29,22 @@ pub struct Printer {
 impl Printer {
     /// A printer for `format`, with colour if stdout is a terminal and
     /// `NO_COLOR` is unset or empty.
-    pub fn new(format: Format, command: &'static str) -> Printer {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    pub fn new(format: Format, command: &'static str, output: &OutputArgs) -> Printer {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        let colour = match output.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto if set("CLICOLOR_FORCE") => {
+                std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0")
+            }
+            ColorChoice::Auto => std::io::stdout().is_terminal(),
+        };
         Printer {
             format,
-            style: Style::new(!no_color && std::io::stdout().is_terminal()),
+            style: Style::new(colour),
+            quiet: output.quiet,
+            verbose: output.verbose,
             command,
         }
     }
@@ -51,7 +64,17 @@ impl Printer {
             Ok(done) => done,
             Err(err) => return self.error(err.as_ref()),
         };
-        match self.output(&done.output) {
+        if self.verbose {
+            for line in render::read_summary(&done.output) {
+                self.stderr(&line);
+            }
+        }
+        let written = if self.quiet {
+            Ok(())
+        } else {
+            self.output(&done.output)
+        };
+        match written {
             Ok(()) => {}
             // A closed stdout (`earpatch plan ... | head -1`): the reader has
             // what it wanted; end quietly, as ripgrep does.

@@ -34,7 +34,11 @@ pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
         Ok(cli) => cli,
         Err(usage) => return Printer::usage(&usage),
     };
-    let printer = Printer::new(settings::format(&cli.command), settings::name(&cli.command));
+    let printer = Printer::new(
+        settings::format(&cli.command),
+        settings::name(&cli.command),
+        &cli.output,
+    );
     let limits = settings::limits(&cli.limits);
     printer.finish(
         Resolved::resolve(cli.command)
