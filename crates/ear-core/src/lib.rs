@@ -81,9 +81,9 @@ pub use model::{
     Module, ModuleKind, ScanStats, Scope, ScopeInventory, Storage, Warning, WarningCode,
 };
 pub use ops::{
-    ApplyOptions, ApplyReport, Baseline, DiffReport, Drift, DriftedFile, Outcome, Recovery,
-    RollbackOptions, VerifyOptions, VerifyReport, apply, diff, ensure_not_interrupted, history,
-    interrupted, inventory, recover, rollback, verify,
+    ApplyOptions, ApplyReport, Approval, Baseline, DiffReport, Drift, DriftedFile, Outcome,
+    Recovery, RollbackOptions, VerifyOptions, VerifyReport, apply, diff, ensure_not_interrupted,
+    history, interrupted, inventory, recover, rollback, verify,
 };
 pub use path::EntryPath;
 pub use plan::{Change, ModuleChange, Op, PLAN_SCHEMA, Plan, PlanOptions};

@@ -44,6 +44,94 @@ pub struct ApplyOptions {
     /// Free bytes to assume instead of asking the file system (for tests and
     /// for operators who want a safety margin).
     pub available_space: Option<u64>,
+    /// Apply only what was reviewed: see [`Approval`].
+    pub approved: Option<Approval>,
+}
+
+/// A plan someone reviewed, bound to the application content and the update
+/// bytes it was made from ([`Approval::of`]). An
+/// apply with [`ApplyOptions::approved`] checks, under the lock, that the
+/// application still has the digest the plan was computed against, that the
+/// update still has the same SHA-256, and that planning again gives the same
+/// changes and impact; anything else is refused and nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// The application's digest when the plan was made.
+    pub digest: Digest,
+    /// The update's SHA-256 (of an expanded directory: its digest).
+    pub update_sha256: String,
+    /// What the plan changes: path and operation of every effective change.
+    pub changes: Vec<(crate::EntryPath, Op)>,
+    /// What it restarts.
+    pub effect: crate::Effect,
+}
+
+impl Approval {
+    /// Binds `plan` (computed with the digest, as [`Plan::new`] does by
+    /// default) to the bytes of `update`.
+    ///
+    /// # Errors
+    /// The plan has no digest (it was made with `digest(false)`), or the
+    /// update cannot be read.
+    pub fn of(plan: &Plan, update: &Update) -> Result<Approval> {
+        let digest = plan.application.digest.ok_or_else(|| {
+            Error::refused(
+                plan.application.path.clone(),
+                "the plan was made without the application's digest (--no-digest); an approval needs it",
+            )
+        })?;
+        Ok(Approval {
+            digest,
+            update_sha256: source_sha256(update)?,
+            changes: effective(plan),
+            effect: plan.impact.effect,
+        })
+    }
+}
+
+fn effective(plan: &Plan) -> Vec<(crate::EntryPath, Op)> {
+    plan.effective_changes()
+        .map(|c| (c.path.clone(), c.op))
+        .collect()
+}
+
+/// Refuses unless `plan`, made now under the lock, is the approved one.
+fn check_approved(
+    app_path: &Path,
+    update: &Update,
+    plan: &Plan,
+    digest: Digest,
+    approved: Option<&Approval>,
+) -> Result<()> {
+    let Some(approval) = approved else {
+        return Ok(());
+    };
+    let refuse = |why: String| Error::Refused {
+        location: app_path.display().to_string(),
+        message: format!(
+            "{why}; the approved plan no longer describes this apply, nothing was written: plan and approve again"
+        ),
+    };
+    if digest != approval.digest {
+        return Err(refuse(format!(
+            "the application changed since the plan was approved (digest {digest}, approved {})",
+            approval.digest
+        )));
+    }
+    let sha = source_sha256(update)?;
+    if sha != approval.update_sha256 {
+        return Err(refuse(format!(
+            "the update {} changed since the plan was approved ({sha}, approved {})",
+            update.source().display(),
+            approval.update_sha256
+        )));
+    }
+    if effective(plan) != approval.changes || plan.impact.effect != approval.effect {
+        return Err(refuse(
+            "planning again gives other changes than the approved plan (other settings?)".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl ApplyOptions {
@@ -87,6 +175,31 @@ impl ApplyOptions {
     #[must_use]
     pub fn available_space(mut self, bytes: u64) -> Self {
         self.available_space = Some(bytes);
+        self
+    }
+    /// Applies only the plan `approval` was made of (approve, then apply).
+    ///
+    /// ```
+    /// # fn main() -> ear_core::Result<()> {
+    /// # let dir = tempfile::tempdir().map_err(|e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e })?;
+    /// # let ear = dir.path().join("shop.ear");
+    /// # let zip = dir.path().join("shop-fix.zip");
+    /// # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(|e| ear_core::Error::Io { action: "w", path: ear.clone(), source: e })?;
+    /// # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(|e| ear_core::Error::Io { action: "w", path: zip.clone(), source: e })?;
+    /// use ear_core::{apply, Application, Approval, ApplyOptions, Outcome, Plan, PlanOptions, Update};
+    /// let update = Update::infer(&zip)?;
+    /// let plan = Plan::new(&Application::open(&ear)?, &update, &PlanOptions::default())?;
+    /// // ... a reviewer reads the plan and its impact, then approves it:
+    /// let approval = Approval::of(&plan, &update)?;
+    /// let report = apply(&ear, &update, &ApplyOptions::default().approved(approval.clone()))?;
+    /// assert_eq!(report.outcome, Outcome::Applied);
+    /// // The application has changed since: the same approval is refused.
+    /// assert!(apply(&ear, &update, &ApplyOptions::default().approved(approval)).is_err());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn approved(mut self, approval: Approval) -> Self {
+        self.approved = Some(approval);
         self
     }
 }
@@ -190,7 +303,10 @@ fn apply_to_output(
     // Without history the digest is needed only to check --expect-digest:
     // computing it reads every file (less what the content index vouches
     // for; the index is read, never written here), so it is skipped otherwise.
-    let inventory = if options.expect_digest.is_some() || (options.dry_run && options.plan.digest) {
+    let inventory = if options.expect_digest.is_some()
+        || options.approved.is_some()
+        || (options.dry_run && options.plan.digest)
+    {
         Some(content::inventory(&app, options.state_dir.as_deref())?)
     } else {
         None
@@ -206,6 +322,15 @@ fn apply_to_output(
     )?;
     plan.application.digest = inventory.as_ref().map(Inventory::digest);
     check_strict(&plan, options)?;
+    if let Some(inv) = &inventory {
+        check_approved(
+            app_path,
+            update,
+            &plan,
+            inv.digest(),
+            options.approved.as_ref(),
+        )?;
+    }
     if options.dry_run {
         return Ok(ApplyReport {
             plan,
@@ -422,6 +547,7 @@ pub(super) fn apply_locked(
     let mut plan = Plan::build(&app, update, &options.plan.digest(false), Some(inventory))?;
     plan.application.digest = Some(digest);
     check_strict(&plan, options)?;
+    check_approved(app_path, update, &plan, digest, options.approved.as_ref())?;
     let output = app_path.to_path_buf();
     if options.dry_run {
         return Ok(ApplyReport {

@@ -10,7 +10,7 @@ mod diff;
 mod recover;
 mod rollback;
 
-pub use apply::{ApplyOptions, ApplyReport, Outcome, apply};
+pub use apply::{ApplyOptions, ApplyReport, Approval, Outcome, apply};
 pub use content::{Baseline, Drift, DriftedFile, VerifyOptions, VerifyReport, inventory, verify};
 pub use diff::{DiffReport, diff};
 pub use recover::{Recovery, ensure_not_interrupted, interrupted, recover};
