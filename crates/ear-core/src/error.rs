@@ -39,9 +39,9 @@ pub enum Error {
     Zip {
         /// The archive: a file path, or `outer.ear!inner.war` for a nested one.
         location: String,
-        /// The zip library's error.
+        /// What is wrong with it (the zip reader's or writer's words).
         #[source]
-        source: zip::result::ZipError,
+        source: ZipProblem,
     },
     /// An entry name breaks the path rules of spec §1.
     #[error("unsafe entry name {entry:?} in {container}: {problem}")]
@@ -112,7 +112,30 @@ impl Error {
     pub(crate) fn zip(location: impl Into<String>, source: zip::result::ZipError) -> Self {
         Error::Zip {
             location: location.into(),
-            source,
+            source: ZipProblem(source),
+        }
+    }
+}
+
+/// What the zip library reported about a broken or unsupported archive. Its
+/// text is the message; the library's own error type stays private, so that
+/// embedding `ear-core` does not tie a program to a version of it.
+#[derive(Debug)]
+pub struct ZipProblem(zip::result::ZipError);
+
+impl std::fmt::Display for ZipProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for ZipProblem {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // An I/O error under the zip error is part of the chain; the zip
+        // error itself is this value.
+        match &self.0 {
+            zip::result::ZipError::Io(e) => Some(e),
+            _ => None,
         }
     }
 }

@@ -73,7 +73,7 @@ pub mod state;
 pub mod update;
 pub(crate) mod write;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, ZipProblem};
 pub use impact::{ClassLoaderPolicy, Effect, Escalation, Impact, Rule, Settings};
 pub use limits::Limits;
 pub use model::{
