@@ -22,6 +22,8 @@ pub struct Printer {
     style: Style,
     quiet: bool,
     verbose: bool,
+    /// A spinner on stderr while content is read (only on a terminal).
+    bar: Option<indicatif::ProgressBar>,
     /// The subcommand, named in `earpatch.error/v1`.
     command: &'static str,
 }
@@ -40,13 +42,42 @@ impl Printer {
             }
             ColorChoice::Auto => std::io::stdout().is_terminal(),
         };
+        let bar = (!output.quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} reading the application: {msg} ({elapsed})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar
+        });
         Printer {
             format,
             style: Style::new(colour),
             quiet: output.quiet,
             verbose: output.verbose,
+            bar,
             command,
         }
+    }
+
+    /// A progress handle that draws on stderr when it is a terminal (and
+    /// not `--quiet`); `None` otherwise, so nothing is drawn into a pipe.
+    pub fn progress(&self) -> Option<ear_core::Progress> {
+        let bar = self.bar.clone()?;
+        Some(ear_core::Progress::new(move |event| {
+            bar.set_message(format!(
+                "{} files, {}",
+                event.files,
+                indicatif::HumanBytes(event.bytes)
+            ));
+            bar.tick();
+            ear_core::Flow::Continue
+        }))
     }
 
     /// Prints clap's own message (a usage error on stderr, or `--help` and
@@ -60,6 +91,9 @@ impl Printer {
     /// Prints the output of a command, then how it ended (an `error:` line
     /// or the `--fail-on` note on stderr), or the error it failed with.
     pub fn finish(&self, result: Result<Done, Failure>) -> ExitStatus {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
         let done = match result {
             Ok(done) => done,
             Err(err) => return self.error(err.as_ref()),

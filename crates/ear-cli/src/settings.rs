@@ -189,6 +189,23 @@ fn expect_digest(text: &str) -> Result<Digest, Failure> {
         .map_err(|e| format!("--expect-digest: {e}"))?)
 }
 
+impl Resolved {
+    /// Commands that read the whole application report to `progress`.
+    #[must_use]
+    pub fn with_progress(mut self, progress: Option<ear_core::Progress>) -> Self {
+        let Some(progress) = progress else {
+            return self;
+        };
+        match &mut self {
+            Resolved::Apply { options, .. } => options.progress = Some(progress),
+            Resolved::Rollback { options, .. } => options.progress = Some(progress),
+            Resolved::Verify { options, .. } => options.progress = Some(progress),
+            _ => {}
+        }
+        self
+    }
+}
+
 fn verify(a: VerifyArgs) -> Result<Resolved, Failure> {
     let mut options = VerifyOptions::default();
     if let Some(dir) = a.state.state_dir {

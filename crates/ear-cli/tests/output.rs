@@ -61,3 +61,31 @@ fn quiet_prints_nothing_and_verbose_says_what_was_read() -> TestResult {
     assert_eq!(code, 2, "{err}");
     Ok(())
 }
+
+#[test]
+fn no_progress_is_drawn_when_stderr_is_not_a_terminal() -> TestResult {
+    // 12 MiB of content: reading it calls the progress handle three times.
+    let dir = tempfile::tempdir()?;
+    let mut war = ear_fixtures::ZipBuilder::new().file("WEB-INF/web.xml", "<web-app/>");
+    for i in 0..12u32 {
+        let bytes: Vec<u8> = (0..1u32 << 20)
+            .map(|n| (n.wrapping_mul(2_654_435_761) >> (i + 7)) as u8)
+            .collect();
+        war = war.file(&format!("data/blob{i}.bin"), bytes);
+    }
+    let ear = dir.path().join("big.ear");
+    std::fs::write(
+        &ear,
+        ear_fixtures::ZipBuilder::new()
+            .file("web.war", war.finish())
+            .finish(),
+    )?;
+    let (code, out, err) = run(&["verify", &ear.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("read 13 files"), "{out}");
+    assert_eq!(
+        err, "",
+        "stderr is a pipe here: no spinner, no escape codes"
+    );
+    Ok(())
+}

@@ -15,6 +15,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The operation was cancelled through its [`crate::Progress`] handle,
+    /// before anything was written.
+    #[error("cancelled before anything was written")]
+    Cancelled,
     /// A file or directory could not be read or written.
     #[error("{action} {path}")]
     Io {

@@ -12,7 +12,7 @@
 //!
 //! | layer | owns |
 //! |---|---|
-//! | [`path`], [`error`], [`clock`], [`limits`] | checked entry paths, the error type, UTC time, bounds on inputs |
+//! | [`path`], [`error`], [`clock`], [`limits`], [`progress`] | checked entry paths, the error type, UTC time, bounds on inputs, progress reports |
 //! | `source` | reading bytes of either form (archive, directory) |
 //! | [`model`] | [`Application`], scopes, module kinds and detection, descriptors, the digest |
 //! | [`update`] | the four update kinds and delete lists |
@@ -68,6 +68,7 @@ pub mod model;
 pub mod ops;
 pub mod path;
 pub mod plan;
+pub mod progress;
 pub(crate) mod source;
 pub mod state;
 pub mod update;
@@ -87,5 +88,6 @@ pub use ops::{
 };
 pub use path::EntryPath;
 pub use plan::{Change, ModuleChange, Op, PLAN_SCHEMA, Plan, PlanOptions};
+pub use progress::{Event, Flow, Progress};
 pub use state::{RECORD_SCHEMA, Record, StateDir, Status};
 pub use update::{DeleteList, DeletePattern, Update, UpdateKind};

@@ -40,9 +40,10 @@ pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
         &cli.output,
     );
     let limits = settings::limits(&cli.limits);
+    let progress = printer.progress();
     printer.finish(
         Resolved::resolve(cli.command)
-            .map(|r| r.with_limits(limits))
+            .map(|r| r.with_limits(limits).with_progress(progress))
             .and_then(execute),
     )
 }

@@ -11,6 +11,7 @@ use super::index::{Content, ContentIndex, IndexBuilder, ScanStart};
 use super::{Application, ModuleData, Scope, ScopeReader, Warning, WarningCode};
 use crate::error::{Error, Result};
 use crate::path::EntryPath;
+use crate::progress::Progress;
 use crate::source::{RawFile, Stamp};
 
 /// One file of a scope.
@@ -251,13 +252,18 @@ impl Application {
     /// # Errors
     /// A file cannot be read.
     pub fn inventory(&self) -> Result<Inventory> {
-        Ok(self.scan(None, ScanStart::now())?.inventory)
+        Ok(self.scan(None, ScanStart::now(), None)?.inventory)
     }
 
     /// [`Application::inventory`], taking from `index` the hashes of files
     /// whose stamps it still vouches for (a vouched module's files move out
     /// of it, so they are never held twice).
-    pub(crate) fn scan(&self, index: Option<ContentIndex>, start: ScanStart) -> Result<Scan> {
+    pub(crate) fn scan(
+        &self,
+        index: Option<ContentIndex>,
+        start: ScanStart,
+        progress: Option<&Progress>,
+    ) -> Result<Scan> {
         let mut index = index.filter(|i| i.form() == self.form());
         let taken: Vec<Option<Vec<FileInfo>>> = self
             .modules
@@ -271,7 +277,7 @@ impl Application {
         let mut warnings = Vec::new();
         let mut stamps = IndexBuilder::new(start);
         let mut stats = ScanStats::default();
-        let app = self.hash_scope(&Scope::Application, index, start, None);
+        let app = self.hash_scope(&Scope::Application, index, start, None, progress);
         warnings.extend(app.warnings);
         stamps.extend(app.stamps);
         stats.add(app.stats);
@@ -297,7 +303,7 @@ impl Application {
                         half.into_iter()
                             .map(|(i, m, taken)| {
                                 let scope = Scope::Module(m.uri.clone());
-                                (i, self.hash_scope(&scope, index, start, taken))
+                                (i, self.hash_scope(&scope, index, start, taken, progress))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -324,6 +330,7 @@ impl Application {
             let scope = Scope::Module(module.uri.clone());
             match scanned.result {
                 Ok(inv) => scopes.push(inv),
+                Err(err @ Error::Cancelled) => return Err(err),
                 Err(err) => {
                     let Some(ModuleData::Nested(raw)) = self.module_data.get(&module.uri) else {
                         return Err(err);
@@ -383,6 +390,7 @@ impl Application {
         index: Option<&ContentIndex>,
         start: ScanStart,
         taken: Option<Vec<FileInfo>>,
+        progress: Option<&Progress>,
     ) -> ScopeScan {
         let mut out = ScopeScan {
             result: Ok(ScopeInventory {
@@ -404,7 +412,7 @@ impl Application {
             });
             return out;
         }
-        out.result = self.hash_scope_files(scope, index, &mut out);
+        out.result = self.hash_scope_files(scope, index, &mut out, progress);
         out
     }
 
@@ -413,6 +421,7 @@ impl Application {
         scope: &Scope,
         index: Option<&ContentIndex>,
         out: &mut ScopeScan,
+        progress: Option<&Progress>,
     ) -> Result<ScopeInventory> {
         let reader = self.open_scope(scope)?;
         let warnings = &mut out.warnings;
@@ -472,6 +481,9 @@ impl Application {
             if let Some(sha256) = sha {
                 out.stats.files_hashed += 1;
                 out.stats.bytes_hashed += size;
+                if let Some(progress) = progress {
+                    progress.read(size)?;
+                }
                 if let Some(raw) = raw {
                     // A file that warned is read again next time, to warn again.
                     let stamp = if warnings.len() == warned {

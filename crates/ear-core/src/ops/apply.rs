@@ -19,6 +19,7 @@ use crate::model::index::ScanStart;
 use crate::model::inventory::{hex, sha256_of};
 use crate::model::{Application, Digest, Form, Inventory, ScanStats, Scope};
 use crate::plan::{Op, Plan, PlanOptions};
+use crate::progress::Progress;
 use crate::state::undo::write_undo;
 use crate::state::{RECORD_SCHEMA, Record, StateDir, Status};
 use crate::update::Update;
@@ -46,6 +47,9 @@ pub struct ApplyOptions {
     pub available_space: Option<u64>,
     /// Apply only what was reviewed: see [`Approval`].
     pub approved: Option<Approval>,
+    /// Progress reports while the application's content is read, and
+    /// cancellation (honoured until writing starts).
+    pub progress: Option<Progress>,
 }
 
 /// A plan someone reviewed, bound to the application content and the update
@@ -200,6 +204,12 @@ impl ApplyOptions {
     #[must_use]
     pub fn approved(mut self, approval: Approval) -> Self {
         self.approved = Some(approval);
+        self
+    }
+    /// Reports progress to `progress`.
+    #[must_use]
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
         self
     }
 }
@@ -528,7 +538,7 @@ pub(super) fn apply_locked(
 ) -> Result<ApplyReport> {
     let app = Application::open_with(app_path, &options.plan.limits)?;
     let start = ScanStart::now();
-    let scan = content::scan(&app, state, start)?;
+    let scan = content::scan(&app, state, start, options.progress.as_ref())?;
     let inventory = &scan.inventory;
     let digest = inventory.digest();
     check_expected(app_path, digest, options)?;

@@ -19,13 +19,19 @@ use crate::model::index::{ContentIndex, ScanStart};
 use crate::model::inventory::{Scan, ScanStats};
 use crate::model::{Application, DESCRIPTOR_PATH, Digest, Form, Inventory, is_module_extension};
 use crate::path::EntryPath;
+use crate::progress::Progress;
 use crate::state::{StateDir, Status};
 use crate::write::{ChangeSet, Predicted};
 
 /// Reads `app` with the index kept in `state`, if any.
-pub(super) fn scan(app: &Application, state: &StateDir, start: ScanStart) -> Result<Scan> {
+pub(super) fn scan(
+    app: &Application,
+    state: &StateDir,
+    start: ScanStart,
+    progress: Option<&Progress>,
+) -> Result<Scan> {
     let (index, _) = state.read_index();
-    app.scan(index, start)
+    app.scan(index, start, progress)
 }
 
 /// Writes the index of a scan just made (the application unchanged since).
@@ -97,7 +103,7 @@ pub(super) fn index_written(
 /// As [`Application::inventory`].
 pub fn inventory(app: &Application, state_dir: Option<&Path>) -> Result<Inventory> {
     let state = StateDir::for_app(app.path(), state_dir);
-    Ok(scan(app, &state, ScanStart::now())?.inventory)
+    Ok(scan(app, &state, ScanStart::now(), None)?.inventory)
 }
 
 /// Options for [`verify`].
@@ -109,6 +115,8 @@ pub struct VerifyOptions {
     /// Compare with this digest instead of the one the last operation
     /// recorded (e.g. the master copy's, across a fleet).
     pub expect_digest: Option<Digest>,
+    /// Progress reports while every file is read, and cancellation.
+    pub progress: Option<Progress>,
 }
 
 impl VerifyOptions {
@@ -122,6 +130,12 @@ impl VerifyOptions {
     #[must_use]
     pub fn expect_digest(mut self, digest: Digest) -> Self {
         self.expect_digest = Some(digest);
+        self
+    }
+    /// Reports progress to `progress`.
+    #[must_use]
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
         self
     }
 }
@@ -240,7 +254,7 @@ fn verify_locked(
 ) -> Result<VerifyReport> {
     let app = Application::open(app_path)?;
     let start = ScanStart::now();
-    let fresh = app.scan(None, start)?;
+    let fresh = app.scan(None, start, options.progress.as_ref())?;
     let digest = fresh.inventory.digest();
     let ScanStats {
         files_hashed,

@@ -94,7 +94,7 @@ pub(super) fn settle(app_path: &Path, state: &StateDir) -> Result<Option<Recover
     let settled_records = !pending.is_empty();
     if !pending.is_empty() {
         let app = Application::open(app_path)?;
-        let digest = super::content::scan(&app, state, ScanStart::now())?
+        let digest = super::content::scan(&app, state, ScanStart::now(), None)?
             .inventory
             .digest();
         for record in &mut pending {
@@ -193,7 +193,7 @@ pub fn recover(app_path: &Path, state_dir: Option<&Path>) -> Result<Recovery> {
     let recovery = settle(app_path, &state)?.unwrap_or(Recovery::Clean);
     if recovery != Recovery::Clean {
         let app = Application::open(app_path)?;
-        let scan = super::content::scan(&app, &state, ScanStart::now())?;
+        let scan = super::content::scan(&app, &state, ScanStart::now(), None)?;
         super::content::keep_index(&state, scan);
     }
     Ok(recovery)

@@ -26,6 +26,9 @@ pub struct RollbackOptions {
     pub plan: PlanOptions,
     /// Plan only.
     pub dry_run: bool,
+    /// Progress reports while the application's content is read, and
+    /// cancellation (honoured until writing starts).
+    pub progress: Option<crate::Progress>,
 }
 
 impl RollbackOptions {
@@ -119,6 +122,7 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
             plan: options.plan,
             dry_run: options.dry_run,
             state_dir: options.state_dir.clone(),
+            progress: options.progress.clone(),
             ..ApplyOptions::default()
         };
         let undo = Undoing {
