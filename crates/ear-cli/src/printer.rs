@@ -86,6 +86,7 @@ impl Printer {
             }
             Output::Recover(outcome) => render::history::recovery(*outcome),
             Output::Verify(report) => render::verify::render(report, format)?,
+            Output::Generated(text) => return self.stdout(text),
         };
         self.stdout(&text)
     }
