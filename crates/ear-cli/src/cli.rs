@@ -89,32 +89,100 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show the module tree, descriptor, library directory, digest and warnings.
+    #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
     /// Show every change an update makes and what must restart; writes nothing.
+    #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
     /// Show what must restart; with --fail-on, exit 3 when that is too much.
+    #[command(after_help = IMPACT_EXAMPLES)]
     Impact(ImpactArgs),
     /// Apply an update atomically: in place with history and an undo bundle,
     /// or to a new file with -o.
+    #[command(after_help = APPLY_EXAMPLES)]
     Apply(ApplyArgs),
     /// List the updates applied in place, newest last.
+    #[command(after_help = HISTORY_EXAMPLES)]
     History(HistoryArgs),
     /// Undo the newest applied update (or, with --to, every update after one).
+    #[command(after_help = ROLLBACK_EXAMPLES)]
     Rollback(RollbackArgs),
     /// Write the minimal partial update that turns OLD into NEW, and show what
     /// applying it to OLD changes and restarts (also: what changed on a node
     /// outside earpatch).
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
     /// Roll back an apply that was interrupted (a crash, kill -9, power loss).
     /// apply and rollback do this first by themselves; reading commands
     /// refuse until it is done.
+    #[command(after_help = RECOVER_EXAMPLES)]
     Recover(RecoverArgs),
     /// Re-read every file and compare with what the last update or rollback
     /// left: exit 0 when the application is as expected, 1 when it drifted
     /// (hot-deployed or hand-edited files are listed).
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// Print a shell completion script or a man page on stdout.
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
 }
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  earpatch inspect shop.ear
+  earpatch inspect /opt/was/installedApps/cell01/shop.ear --format json
+  earpatch inspect shop.ear --format json | jq -r .application.digest   (the digest to pin with --expect-digest)";
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  earpatch plan shop.ear shop-fix.zip
+  earpatch plan shop.ear catalog-1.2.war --module catalog.war --format markdown   (a pull-request comment)
+  earpatch plan app-dir/ shop-2.ear --full --deployment-xml deployment.xml --format json";
+
+const IMPACT_EXAMPLES: &str = "\
+Examples:
+  earpatch impact shop.ear shop-fix.zip
+  earpatch impact shop.ear shop-fix.zip --fail-on application   (exit 3: needs a restart window)
+  earpatch impact shop.ear index.jsp --file storefront.war/index.jsp --classloader-policy single";
+
+const APPLY_EXAMPLES: &str = "\
+Examples:
+  earpatch apply /opt/was/installedApps/cell01/shop.ear shop-fix.zip
+  earpatch apply shop.ear shop-fix.zip -o shop-2.ear   (a new file; shop.ear untouched)
+  earpatch apply shop.ear shop-fix.zip --expect-digest sha256:867d626a... --dry-run
+
+In place, the state (history, undo bundles, log, lock) is kept in APP.earpatch
+beside APP unless --state-dir says otherwise; `earpatch rollback APP` undoes it.";
+
+const HISTORY_EXAMPLES: &str = "\
+Examples:
+  earpatch history shop.ear
+  earpatch history app-dir/ --state-dir /var/lib/earpatch/shop
+  earpatch history shop.ear --format json";
+
+const ROLLBACK_EXAMPLES: &str = "\
+Examples:
+  earpatch rollback shop.ear
+  earpatch rollback shop.ear --dry-run   (what the rollback changes and restarts)
+  earpatch rollback shop.ear --to 20261121_193005_shop-fix   (IDs as history lists them)";
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  earpatch diff shop-1.ear shop-2.ear -o shop-1-to-2.zip
+  earpatch diff master/shop.ear /opt/was/installedApps/cell01/shop.ear -o drift.zip   (what changed on a node)
+  earpatch diff shop-1.ear shop-2.ear -o fix.zip --format json";
+
+const RECOVER_EXAMPLES: &str = "\
+Examples:
+  earpatch recover shop.ear
+  earpatch recover app-dir/ --state-dir /var/lib/earpatch/shop";
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  earpatch generate complete-bash > /etc/bash_completion.d/earpatch
+  earpatch generate complete-zsh > ~/.zfunc/_earpatch
+  earpatch generate man | gzip > /usr/local/share/man/man1/earpatch.1.gz
+  earpatch generate man apply > /usr/local/share/man/man1/earpatch-apply.1   (one per subcommand)";
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
@@ -127,6 +195,31 @@ rollback in the history; the digest an earlier verify recorded. Without any,
 verify records the current content as the baseline and exits 0. verify never
 changes the application; it refreshes the content index in the state folder
 (APP.earpatch/index) that makes later applies read only what changed.";
+
+/// `earpatch generate`.
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to print.
+    #[arg(value_enum)]
+    pub what: Generated,
+    /// With man: the page of this subcommand (earpatch-COMMAND(1)) instead of
+    /// earpatch(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+/// What `earpatch generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    /// A bash completion script.
+    CompleteBash,
+    /// A zsh completion script (a `_earpatch` function).
+    CompleteZsh,
+    /// A fish completion script.
+    CompleteFish,
+    /// A man page, in roff.
+    Man,
+}
 
 /// `earpatch verify`.
 #[derive(Debug, clap::Args)]

@@ -158,6 +158,7 @@ impl Printer {
             }
             Output::Recover { app, outcome } => render::history::recovery(app, *outcome, format)?,
             Output::Verify(report) => render::verify::render(report, format)?,
+            Output::Generated(text) => return self.stdout(text),
         };
         self.stdout(&text)
     }

@@ -16,12 +16,13 @@ use ear_core::{
 };
 
 use crate::cli::{
-    ApplyArgs, Command, DiffArgs, FailOn, Format, ImpactArgs, LimitArgs, PlanArgs, Policy,
-    ReportArgs, RollbackArgs, SettingsArgs, StateArgs, UpdateArgs, VerifyArgs,
+    ApplyArgs, Command, DiffArgs, FailOn, Format, Generated, ImpactArgs, LimitArgs, PlanArgs,
+    Policy, ReportArgs, RollbackArgs, SettingsArgs, StateArgs, UpdateArgs, VerifyArgs,
 };
 use crate::exit::Failure;
 
-/// The output format of a command (text for `recover`, which has no `--format`).
+/// The output format of a command (text for `recover` and `generate`, which
+/// have no `--format`).
 pub fn format(command: &Command) -> Format {
     match command {
         Command::Inspect(a) => a.format,
@@ -32,6 +33,7 @@ pub fn format(command: &Command) -> Format {
         Command::History(a) => a.format,
         Command::Rollback(a) => a.format,
         Command::Recover(a) => a.format,
+        Command::Generate(_) => Format::Text,
         Command::Verify(a) => a.format,
     }
 }
@@ -48,6 +50,7 @@ pub fn name(command: &Command) -> &'static str {
         Command::Rollback(_) => "rollback",
         Command::Recover(_) => "recover",
         Command::Verify(_) => "verify",
+        Command::Generate(_) => "generate",
     }
 }
 
@@ -113,6 +116,13 @@ pub enum Resolved {
         /// `--state-dir`, `--expect-digest`.
         options: VerifyOptions,
     },
+    /// `generate WHAT [COMMAND]`.
+    Generate {
+        /// A completion script or the man page.
+        what: Generated,
+        /// The subcommand whose man page to print.
+        command: Option<String>,
+    },
 }
 
 impl Resolved {
@@ -147,6 +157,10 @@ impl Resolved {
             Command::Rollback(a) => rollback(a),
             Command::Recover(a) => Resolved::Recover(State::new(a.state)),
             Command::Verify(a) => verify(a)?,
+            Command::Generate(a) => Resolved::Generate {
+                what: a.what,
+                command: a.command,
+            },
         })
     }
 }
@@ -176,7 +190,10 @@ impl Resolved {
             }
             Resolved::Diff { options, .. } => options.limits = limits,
             Resolved::Rollback { options, .. } => options.plan.limits = limits,
-            Resolved::History { .. } | Resolved::Recover(_) | Resolved::Verify { .. } => {}
+            Resolved::History { .. }
+            | Resolved::Recover(_)
+            | Resolved::Verify { .. }
+            | Resolved::Generate { .. } => {}
         }
         self
     }

@@ -8,6 +8,7 @@
 
 mod apply;
 mod diff;
+mod generate;
 mod history;
 mod impact;
 mod inspect;
@@ -69,6 +70,7 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
         Resolved::Rollback { app, options } => rollback::run(&app, &options),
         Resolved::Recover(state) => recover::run(&state),
         Resolved::Verify { app, options } => verify::run(&app, &options),
+        Resolved::Generate { what, command } => generate::run(what, command.as_deref()),
     }
 }
 
@@ -115,6 +117,8 @@ pub enum Output {
     },
     /// `verify`.
     Verify(VerifyReport),
+    /// `generate`: a completion script or a man page, printed as is.
+    Generated(String),
 }
 
 /// How a command that produced its output ends.
