@@ -86,6 +86,8 @@ impl Printer {
             }
             Output::Recover(outcome) => render::history::recovery(*outcome),
             Output::Verify(report) => render::verify::render(report, format)?,
+            Output::Status(report) => render::status::render(report, format)?,
+            Output::Prune(report) => render::prune::render(report, format)?,
         };
         self.stdout(&text)
     }

@@ -11,13 +11,14 @@
 use std::path::{Path, PathBuf};
 
 use ear_core::{
-    ApplyOptions, ClassLoaderPolicy, Digest, Effect, Limits, PlanOptions, RollbackOptions,
-    Settings, Update, VerifyOptions,
+    ApplyOptions, ClassLoaderPolicy, Digest, Effect, Limits, PlanOptions, PruneOptions,
+    RollbackOptions, Settings, StatusOptions, Update, VerifyOptions,
 };
 
 use crate::cli::{
     ApplyArgs, Command, DiffArgs, FailOn, Format, ImpactArgs, LimitArgs, PlanArgs, Policy,
-    ReportArgs, RollbackArgs, SettingsArgs, StateArgs, UpdateArgs, VerifyArgs,
+    PruneArgs, ReportArgs, RollbackArgs, SettingsArgs, StateArgs, StatusArgs, UpdateArgs,
+    VerifyArgs,
 };
 use crate::exit::Failure;
 
@@ -33,6 +34,8 @@ pub fn format(command: &Command) -> Format {
         Command::Rollback(a) => a.format,
         Command::Recover(_) => Format::Text,
         Command::Verify(a) => a.format,
+        Command::Status(a) => a.format,
+        Command::Prune(a) => a.format,
     }
 }
 
@@ -93,6 +96,20 @@ pub enum Resolved {
         /// `--state-dir`, `--expect-digest`.
         options: VerifyOptions,
     },
+    /// `status APP`.
+    Status {
+        /// The application.
+        app: PathBuf,
+        /// `--state-dir` and the limits.
+        options: StatusOptions,
+    },
+    /// `prune APP --keep N`.
+    Prune {
+        /// The application.
+        app: PathBuf,
+        /// `--keep`, `--dry-run`, `--state-dir`.
+        options: PruneOptions,
+    },
 }
 
 impl Resolved {
@@ -124,6 +141,8 @@ impl Resolved {
             Command::Rollback(a) => rollback(a),
             Command::Recover(a) => Resolved::Recover(State::new(a.state)),
             Command::Verify(a) => verify(a)?,
+            Command::Status(a) => status(a),
+            Command::Prune(a) => prune(a),
         })
     }
 }
@@ -153,7 +172,11 @@ impl Resolved {
             }
             Resolved::Diff { options, .. } => options.limits = limits,
             Resolved::Rollback { options, .. } => options.plan.limits = limits,
-            Resolved::History(_) | Resolved::Recover(_) | Resolved::Verify { .. } => {}
+            Resolved::Status { options, .. } => *options = options.clone().limits(limits),
+            Resolved::History(_)
+            | Resolved::Recover(_)
+            | Resolved::Verify { .. }
+            | Resolved::Prune { .. } => {}
         }
         self
     }
@@ -178,6 +201,28 @@ fn verify(a: VerifyArgs) -> Result<Resolved, Failure> {
         app: a.state.app,
         options,
     })
+}
+
+fn status(a: StatusArgs) -> Resolved {
+    let mut options = StatusOptions::default();
+    if let Some(dir) = a.state.state_dir {
+        options = options.state_dir(dir);
+    }
+    Resolved::Status {
+        app: a.state.app,
+        options,
+    }
+}
+
+fn prune(a: PruneArgs) -> Resolved {
+    let mut options = PruneOptions::default().keep(a.keep).dry_run(a.dry_run);
+    if let Some(dir) = a.state.state_dir {
+        options = options.state_dir(dir);
+    }
+    Resolved::Prune {
+        app: a.state.app,
+        options,
+    }
 }
 
 fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {

@@ -12,14 +12,17 @@ mod history;
 mod impact;
 mod inspect;
 mod plan;
+mod prune;
 mod recover;
 mod rollback;
+mod status;
 mod verify;
 
 use std::path::PathBuf;
 
 use ear_core::{
-    Application, ApplyReport, DiffReport, Effect, Inventory, Plan, Record, Recovery, VerifyReport,
+    Application, ApplyReport, DiffReport, Effect, Inventory, Plan, PruneReport, Record, Recovery,
+    StatusReport, VerifyReport,
 };
 
 use crate::cli::Cli;
@@ -64,6 +67,8 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
         Resolved::Rollback { app, options } => rollback::run(&app, &options),
         Resolved::Recover(state) => recover::run(&state),
         Resolved::Verify { app, options } => verify::run(&app, &options),
+        Resolved::Status { app, options } => status::run(&app, &options),
+        Resolved::Prune { app, options } => prune::run(&app, &options),
     }
 }
 
@@ -98,6 +103,10 @@ pub enum Output {
     Recover(Recovery),
     /// `verify`.
     Verify(VerifyReport),
+    /// `status`.
+    Status(Box<StatusReport>),
+    /// `prune`.
+    Prune(PruneReport),
 }
 
 /// How a command that produced its output ends.

@@ -65,6 +65,21 @@ struct Item {
     content: Content,
 }
 
+/// What [`ContentIndex::compare_stamps`] found, counted by index item (a
+/// nested module archive is one item).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct StampCheck {
+    /// Items whose stamp differs from the one the index holds.
+    pub(crate) changed: u64,
+    /// Files the index does not describe.
+    pub(crate) added: u64,
+    /// Items the index describes that are gone.
+    pub(crate) removed: u64,
+    /// Items the index keeps without a stamp (their reading warned): they
+    /// cannot be checked without reading them.
+    pub(crate) unstamped: u64,
+}
+
 /// Per-file hashes of one application, keyed by stamps (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ContentIndex {
@@ -512,6 +527,53 @@ impl ContentIndex {
             digest,
             items,
         })
+    }
+
+    /// Compares the stamps the index holds with the stamps `app`'s files
+    /// have now, reading no file (only the central directory or the
+    /// directory listings the application's open already made, and the
+    /// metadata of the expanded form's files): the cheap drift check. A
+    /// stamp that differs says a file may have changed, not that it did; an
+    /// equal stamp says nothing changed as far as stamps can tell (a change
+    /// within the same clock tick keeps a disk stamp: `verify` re-reads).
+    ///
+    /// # Errors
+    /// A module directory of an expanded application cannot be listed.
+    pub(crate) fn compare_stamps(&self, app: &Application) -> crate::error::Result<StampCheck> {
+        let mut check = StampCheck::default();
+        let mut seen = 0usize;
+        let mut visit = |path: &EntryPath, stamp: Stamp| match self.items.get(path) {
+            None => check.added += 1,
+            Some(item) => {
+                seen += 1;
+                if item.stamp == Stamp::None {
+                    check.unstamped += 1;
+                } else if item.stamp != stamp {
+                    check.changed += 1;
+                }
+            }
+        };
+        for raw in &app.app_files {
+            visit(&raw.path, raw.stamp);
+        }
+        for module in &app.modules {
+            match app.module_data.get(&module.uri) {
+                Some(ModuleData::Nested(raw)) => visit(&raw.path, raw.stamp),
+                Some(ModuleData::Dir(dir)) => {
+                    for raw in app.source.list_dir(dir)? {
+                        visit(&dir.join(&raw.path), raw.stamp);
+                    }
+                }
+                Some(ModuleData::Root) => {
+                    for raw in app.source.list(&|_| false)?.files {
+                        visit(&raw.path, raw.stamp);
+                    }
+                }
+                Some(ModuleData::Missing) | None => {}
+            }
+        }
+        check.removed = (self.items.len().saturating_sub(seen)) as u64;
+        Ok(check)
     }
 
     /// Whether the index describes an application of this form.

@@ -98,6 +98,23 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
             "nothing to roll back: no applied update in the history",
         ));
     }
+    // Every step is checked before the first runs: an update whose undo
+    // bundle was pruned stops the whole rollback, not half of it.
+    if let Some(pruned) = targets.iter().find(|t| t.pruned_at.is_some()) {
+        return Err(Error::refused(
+            pruned.id.clone(),
+            format!(
+                "this update can no longer be rolled back: `earpatch prune` removed its undo bundle on {}; \
+                 nothing was rolled back{}",
+                pruned.pruned_at.as_deref().unwrap_or("an earlier run"),
+                if targets.len() > 1 {
+                    " (roll back to a later update with --to, or apply the earlier build as a full update)"
+                } else {
+                    " (apply the earlier build as a full update instead)"
+                }
+            ),
+        ));
+    }
     let mut reports = Vec::new();
     for mut target in targets {
         let bundle = state.undo_bundle(&target);
