@@ -160,6 +160,7 @@ fn status_sees_changed_stamps_on_an_expanded_application() -> TestResult {
     let s = Setup::new(true)?;
     s.apply_fix()?;
     let before = s.outside_state();
+    let state_before = files_under(&s.state(), Path::new("/nonexistent"));
     let clean = status(&s.app, &StatusOptions::default())?;
     assert_eq!(
         clean.changes.verdict,
@@ -167,6 +168,11 @@ fn status_sees_changed_stamps_on_an_expanded_application() -> TestResult {
         "{clean:?}"
     );
     assert_eq!(s.outside_state(), before, "status changes nothing");
+    assert_eq!(
+        files_under(&s.state(), Path::new("/nonexistent")),
+        state_before,
+        "status writes nothing in the state folder either (index, events, lock)"
+    );
 
     std::fs::write(s.app.join("storefront.war/welcome.jsp"), "<p>hot fix</p>\n")?;
     std::fs::write(s.app.join("catalog.war/extra.jsp"), "<p>new</p>\n")?;
