@@ -529,51 +529,44 @@ impl ContentIndex {
         })
     }
 
-    /// Compares the stamps the index holds with the stamps `app`'s files
-    /// have now, reading no file (only the central directory or the
-    /// directory listings the application's open already made, and the
-    /// metadata of the expanded form's files): the cheap drift check. A
-    /// stamp that differs says a file may have changed, not that it did; an
-    /// equal stamp says nothing changed as far as stamps can tell (a change
-    /// within the same clock tick keeps a disk stamp: `verify` re-reads).
-    ///
-    /// # Errors
-    /// A module directory of an expanded application cannot be listed.
-    pub(crate) fn compare_stamps(&self, app: &Application) -> crate::error::Result<StampCheck> {
+    /// The stamp of every item, by path from the root (what
+    /// [`ContentIndex::compare_stamps`] compares).
+    pub(crate) fn stamps(&self) -> HashMap<EntryPath, Stamp> {
+        self.items
+            .iter()
+            .map(|(path, item)| (path.clone(), item.stamp))
+            .collect()
+    }
+
+    /// Compares the stamps an index held (`indexed`, from
+    /// [`ContentIndex::stamps`]) with the stamps the application's files
+    /// have `now` (those a scan took: the central directory, the directory
+    /// listings and file metadata; no file's bytes): the cheap drift check.
+    /// A stamp that differs says a file may have changed, not that it did;
+    /// an equal stamp says nothing changed as far as stamps can tell (a
+    /// change within the same clock tick keeps a disk stamp: `verify`
+    /// re-reads everything).
+    pub(crate) fn compare_stamps(
+        indexed: &HashMap<EntryPath, Stamp>,
+        now: &HashMap<EntryPath, Stamp>,
+    ) -> StampCheck {
         let mut check = StampCheck::default();
         let mut seen = 0usize;
-        let mut visit = |path: &EntryPath, stamp: Stamp| match self.items.get(path) {
-            None => check.added += 1,
-            Some(item) => {
-                seen += 1;
-                if item.stamp == Stamp::None {
-                    check.unstamped += 1;
-                } else if item.stamp != stamp {
-                    check.changed += 1;
-                }
-            }
-        };
-        for raw in &app.app_files {
-            visit(&raw.path, raw.stamp);
-        }
-        for module in &app.modules {
-            match app.module_data.get(&module.uri) {
-                Some(ModuleData::Nested(raw)) => visit(&raw.path, raw.stamp),
-                Some(ModuleData::Dir(dir)) => {
-                    for raw in app.source.list_dir(dir)? {
-                        visit(&dir.join(&raw.path), raw.stamp);
+        for (path, stamp) in now {
+            match indexed.get(path) {
+                None => check.added += 1,
+                Some(old) => {
+                    seen += 1;
+                    if *old == Stamp::None {
+                        check.unstamped += 1;
+                    } else if old != stamp {
+                        check.changed += 1;
                     }
                 }
-                Some(ModuleData::Root) => {
-                    for raw in app.source.list(&|_| false)?.files {
-                        visit(&raw.path, raw.stamp);
-                    }
-                }
-                Some(ModuleData::Missing) | None => {}
             }
         }
-        check.removed = (self.items.len().saturating_sub(seen)) as u64;
-        Ok(check)
+        check.removed = indexed.len().saturating_sub(seen) as u64;
+        check
     }
 
     /// Whether the index describes an application of this form.

@@ -5,17 +5,19 @@
 //! hashing: `verify` is the certain check) and what the state folder holds.
 //!
 //! Reads only: it takes no lock, recovers nothing and writes nothing, not
-//! even the content index (spec §9.9).
+//! even the content index (spec §9.9). One scan gives both the digest and
+//! the current stamps, as `inventory` reads (the index read once).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::content::{Baseline, inventory};
+use super::content::Baseline;
 use super::recover::{interrupted, state_of};
 use crate::error::Result;
 use crate::impact::Impact;
 use crate::limits::Limits;
+use crate::model::index::{ContentIndex, ScanStart};
 use crate::model::{Application, Digest, Form};
 use crate::state::{Record, StateDir, Status, tree_bytes};
 use crate::update::UpdateKind;
@@ -245,9 +247,14 @@ pub fn status(app_path: &Path, options: &StatusOptions) -> Result<StatusReport> 
     report.form = app.form();
     let (index, problem) = state.read_index();
     let index = index.filter(|i| i.form() == app.form());
-    report.changes = match &index {
-        Some(index) => {
-            let check = index.compare_stamps(&app)?;
+    // One scan: the digest through the index (files whose stamps changed are
+    // read again), and the stamps it took compared with the index's.
+    let indexed = index.as_ref().map(|i| (i.stamps(), i.digest()));
+    let scan = app.scan(index, ScanStart::now())?;
+    report.digest = Some(scan.inventory.digest());
+    report.changes = match &indexed {
+        Some((stamps, _)) => {
+            let check = ContentIndex::compare_stamps(stamps, &scan.stamps());
             let seen = check.changed + check.added + check.removed;
             ChangeCheck {
                 verdict: if seen == 0 {
@@ -267,13 +274,11 @@ pub fn status(app_path: &Path, options: &StatusOptions) -> Result<StatusReport> 
         })),
     };
     if report.expected.is_none()
-        && let Some(index) = &index
+        && let Some((_, digest)) = indexed
     {
-        report.expected = Some(index.digest());
+        report.expected = Some(digest);
         report.baseline = Baseline::Index;
     }
-    drop(index);
-    report.digest = Some(inventory(&app, state_dir)?.digest());
     Ok(report)
 }
 
