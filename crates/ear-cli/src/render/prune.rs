@@ -96,9 +96,14 @@ pub fn render(report: &PruneReport, format: Format) -> Result<String, serde_json
         out.push_str(&note(
             format,
             &format!(
-                "{} in force {}no longer be rolled back (their records stay, marked pruned): {}",
+                "{} in force {}no longer be rolled back ({}, marked pruned): {}",
                 plural(report.no_longer_undoable.len(), "update", "updates"),
                 if report.dry_run { "could " } else { "can " },
+                if report.no_longer_undoable.len() == 1 {
+                    "its record stays"
+                } else {
+                    "their records stay"
+                },
                 report.no_longer_undoable.join(", ")
             ),
         ));
