@@ -447,3 +447,35 @@ fn prune_never_follows_a_linked_record_folder() -> TestResult {
     assert_eq!(files_under(&elsewhere, Path::new("/nonexistent")), outside);
     Ok(())
 }
+
+#[test]
+fn rollback_checks_every_bundle_before_the_first_step() -> TestResult {
+    let s = Setup::new(false)?;
+    s.apply_fix()?;
+    s.apply_notes(1)?;
+    s.apply_notes(2)?;
+    let records = history(&s.app, None)?;
+    // The middle update's bundle lost by hand (not by prune).
+    std::fs::remove_file(
+        s.state()
+            .join("history")
+            .join(&records[1].id)
+            .join(&records[1].undo),
+    )?;
+    let before = std::fs::read(&s.app)?;
+    let err = rollback(
+        &s.app,
+        &RollbackOptions::default().to(records[0].id.clone()),
+    );
+    assert!(
+        matches!(&err, Err(Error::Refused { message, .. }) if message.contains("nothing was rolled back")),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::read(&s.app)?,
+        before,
+        "the newest update was not rolled back either"
+    );
+    assert_eq!(history(&s.app, None)?.len(), 3);
+    Ok(())
+}

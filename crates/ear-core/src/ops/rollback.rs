@@ -115,6 +115,19 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
             ),
         ));
     }
+    if let Some(missing) = targets
+        .iter()
+        .find(|t| !std::fs::symlink_metadata(state.undo_bundle(t)).is_ok_and(|m| m.is_file()))
+    {
+        return Err(Error::refused(
+            state.undo_bundle(missing).display().to_string(),
+            format!(
+                "the undo bundle of update {} is missing or not a regular file; it cannot be rolled back, \
+                 and nothing was rolled back",
+                missing.id
+            ),
+        ));
+    }
     let mut reports = Vec::new();
     for mut target in targets {
         let bundle = state.undo_bundle(&target);
