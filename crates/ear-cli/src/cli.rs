@@ -125,6 +125,61 @@ pub enum Command {
     /// Print a shell completion script or a man page on stdout.
     #[command(after_help = GENERATE_EXAMPLES)]
     Generate(GenerateArgs),
+    /// Show the application, its digest, the updates in force, an interrupted
+    /// operation, files changed since the last operation (a cheap check; verify
+    /// for certainty) and the state folder's size; writes nothing.
+    #[command(after_help = STATUS_EXAMPLES)]
+    Status(StatusArgs),
+    /// Remove history records and undo bundles beyond the newest N; updates in
+    /// force keep their record but can no longer be rolled back once pruned.
+    #[command(after_help = PRUNE_EXAMPLES)]
+    Prune(PruneArgs),
+}
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  earpatch status /opt/was/installedApps/cell01/shop.ear
+  earpatch status app-dir/ --state-dir /var/lib/earpatch/shop --format json
+
+The change check compares the stamps (sizes, times, inodes; for an .ear its
+central directory) the content index holds with the files' current ones; it
+reads no file. \"maybe drifted\" means files were touched: run earpatch verify.";
+
+const PRUNE_EXAMPLES: &str = "\
+Examples:
+  earpatch prune shop.ear --keep 5 --dry-run   (see what would go)
+  earpatch prune shop.ear --keep 5
+  earpatch prune app-dir/ --keep 0 --format json
+
+Of the records older than the newest N, rolled-back updates, failed applies and
+rollbacks are removed whole; an update still in force keeps its record (marked
+pruned, listed by history and status) and loses its undo bundle: it can no longer
+be rolled back, and the output names it.";
+
+/// `earpatch status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `earpatch prune`.
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Keep the newest N records whole (with their undo bundles).
+    #[arg(long, value_name = "N")]
+    pub keep: usize,
+    /// Say what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 const INSPECT_EXAMPLES: &str = "\

@@ -159,6 +159,8 @@ impl Printer {
             Output::Recover { app, outcome } => render::history::recovery(app, *outcome, format)?,
             Output::Verify(report) => render::verify::render(report, format)?,
             Output::Generated(text) => return self.stdout(text),
+            Output::Status(report) => render::status::render(report, format)?,
+            Output::Prune(report) => render::prune::render(report, format)?,
         };
         self.stdout(&text)
     }

@@ -11,13 +11,14 @@
 use std::path::{Path, PathBuf};
 
 use ear_core::{
-    ApplyOptions, ClassLoaderPolicy, Digest, Effect, Limits, PlanOptions, RollbackOptions,
-    Settings, Update, VerifyOptions,
+    ApplyOptions, ClassLoaderPolicy, Digest, Effect, Limits, PlanOptions, PruneOptions,
+    RollbackOptions, Settings, StatusOptions, Update, VerifyOptions,
 };
 
 use crate::cli::{
     ApplyArgs, Command, DiffArgs, FailOn, Format, Generated, ImpactArgs, LimitArgs, PlanArgs,
-    Policy, ReportArgs, RollbackArgs, SettingsArgs, StateArgs, UpdateArgs, VerifyArgs,
+    Policy, PruneArgs, ReportArgs, RollbackArgs, SettingsArgs, StateArgs, StatusArgs, UpdateArgs,
+    VerifyArgs,
 };
 use crate::exit::Failure;
 
@@ -35,6 +36,8 @@ pub fn format(command: &Command) -> Format {
         Command::Recover(a) => a.format,
         Command::Generate(_) => Format::Text,
         Command::Verify(a) => a.format,
+        Command::Status(a) => a.format,
+        Command::Prune(a) => a.format,
     }
 }
 
@@ -51,6 +54,8 @@ pub fn name(command: &Command) -> &'static str {
         Command::Recover(_) => "recover",
         Command::Verify(_) => "verify",
         Command::Generate(_) => "generate",
+        Command::Status(_) => "status",
+        Command::Prune(_) => "prune",
     }
 }
 
@@ -123,6 +128,20 @@ pub enum Resolved {
         /// The subcommand whose man page to print.
         command: Option<String>,
     },
+    /// `status APP`.
+    Status {
+        /// The application.
+        app: PathBuf,
+        /// `--state-dir` and the limits.
+        options: StatusOptions,
+    },
+    /// `prune APP --keep N`.
+    Prune {
+        /// The application.
+        app: PathBuf,
+        /// `--keep`, `--dry-run`, `--state-dir`.
+        options: PruneOptions,
+    },
 }
 
 impl Resolved {
@@ -161,6 +180,8 @@ impl Resolved {
                 what: a.what,
                 command: a.command,
             },
+            Command::Status(a) => status(a),
+            Command::Prune(a) => prune(a),
         })
     }
 }
@@ -190,9 +211,11 @@ impl Resolved {
             }
             Resolved::Diff { options, .. } => options.limits = limits,
             Resolved::Rollback { options, .. } => options.plan.limits = limits,
+            Resolved::Status { options, .. } => *options = options.clone().limits(limits),
             Resolved::History { .. }
             | Resolved::Recover(_)
             | Resolved::Verify { .. }
+            | Resolved::Prune { .. }
             | Resolved::Generate { .. } => {}
         }
         self
@@ -235,6 +258,28 @@ fn verify(a: VerifyArgs) -> Result<Resolved, Failure> {
         app: a.state.app,
         options,
     })
+}
+
+fn status(a: StatusArgs) -> Resolved {
+    let mut options = StatusOptions::default();
+    if let Some(dir) = a.state.state_dir {
+        options = options.state_dir(dir);
+    }
+    Resolved::Status {
+        app: a.state.app,
+        options,
+    }
+}
+
+fn prune(a: PruneArgs) -> Resolved {
+    let mut options = PruneOptions::default().keep(a.keep).dry_run(a.dry_run);
+    if let Some(dir) = a.state.state_dir {
+        options = options.state_dir(dir);
+    }
+    Resolved::Prune {
+        app: a.state.app,
+        options,
+    }
 }
 
 fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {

@@ -20,7 +20,7 @@
 //! | [`plan`] | what an update changes and restarts; never writes |
 //! | `write` | executing a plan: archive rewrite, expanded journal, zips; never decides |
 //! | [`state`] | the state folder: lock, records, undo bundles, events |
-//! | [`ops`] | [`apply`], [`rollback`], [`recover`], [`diff`], [`history`], [`verify`]: the only layer combining the others |
+//! | [`ops`] | [`apply`], [`rollback`], [`recover`], [`diff`], [`history`], [`verify`], [`status`], [`prune`]: the only layer combining the others |
 //!
 //! The library never prints and never exits: every problem is an [`Error`]
 //! naming the file, entry or line concerned, or a [`Warning`].
@@ -82,9 +82,11 @@ pub use model::{
     Module, ModuleKind, ScanStats, Scope, ScopeInventory, Storage, Warning, WarningCode,
 };
 pub use ops::{
-    ApplyOptions, ApplyReport, Approval, Baseline, DiffReport, Drift, DriftedFile, Outcome,
-    Recovery, RollbackOptions, VerifyOptions, VerifyReport, apply, diff, ensure_not_interrupted,
-    history, interrupted, inventory, recover, rollback, verify,
+    ApplyOptions, ApplyReport, Approval, Baseline, ChangeCheck, ChangeVerdict, DiffReport, Drift,
+    DriftedFile, InForce, Outcome, PruneAction, PruneOptions, PruneReport, PrunedRecord, Recovery,
+    RollbackOptions, StateUsage, StatusOptions, StatusReport, VerifyOptions, VerifyReport, apply,
+    diff, ensure_not_interrupted, history, interrupted, inventory, prune, recover, rollback,
+    status, verify,
 };
 pub use path::EntryPath;
 pub use plan::{Change, ModuleChange, Op, PLAN_SCHEMA, Plan, PlanOptions};

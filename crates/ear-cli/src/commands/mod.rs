@@ -13,14 +13,17 @@ mod history;
 mod impact;
 mod inspect;
 mod plan;
+mod prune;
 mod recover;
 mod rollback;
+mod status;
 mod verify;
 
 use std::path::PathBuf;
 
 use ear_core::{
-    Application, ApplyReport, DiffReport, Effect, Inventory, Plan, Record, Recovery, VerifyReport,
+    Application, ApplyReport, DiffReport, Effect, Inventory, Plan, PruneReport, Record, Recovery,
+    StatusReport, VerifyReport,
 };
 
 use crate::cli::Cli;
@@ -71,6 +74,8 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
         Resolved::Recover(state) => recover::run(&state),
         Resolved::Verify { app, options } => verify::run(&app, &options),
         Resolved::Generate { what, command } => generate::run(what, command.as_deref()),
+        Resolved::Status { app, options } => status::run(&app, &options),
+        Resolved::Prune { app, options } => prune::run(&app, &options),
     }
 }
 
@@ -119,6 +124,10 @@ pub enum Output {
     Verify(VerifyReport),
     /// `generate`: a completion script or a man page, printed as is.
     Generated(String),
+    /// `status`.
+    Status(Box<StatusReport>),
+    /// `prune`.
+    Prune(PruneReport),
 }
 
 /// How a command that produced its output ends.

@@ -50,10 +50,13 @@ pub fn records(
         );
     }
     for r in records {
-        let kind = match &r.rolls_back {
+        let mut kind = match &r.rolls_back {
             Some(id) => format!("rollback of {id}"),
             None => r.kind.to_string(),
         };
+        if r.pruned_at.is_some() {
+            kind.push_str(" (undo pruned)");
+        }
         if md {
             let _ = writeln!(
                 out,

@@ -7,7 +7,9 @@
 
 pub mod history;
 pub mod inspect;
+pub mod prune;
 pub mod report;
+pub mod status;
 pub mod verify;
 
 use std::fmt::Write as _;

@@ -65,6 +65,21 @@ struct Item {
     content: Content,
 }
 
+/// What [`ContentIndex::compare_stamps`] found, counted by index item (a
+/// nested module archive is one item).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct StampCheck {
+    /// Items whose stamp differs from the one the index holds.
+    pub(crate) changed: u64,
+    /// Files the index does not describe.
+    pub(crate) added: u64,
+    /// Items the index describes that are gone.
+    pub(crate) removed: u64,
+    /// Items the index keeps without a stamp (their reading warned): they
+    /// cannot be checked without reading them.
+    pub(crate) unstamped: u64,
+}
+
 /// Per-file hashes of one application, keyed by stamps (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ContentIndex {
@@ -512,6 +527,46 @@ impl ContentIndex {
             digest,
             items,
         })
+    }
+
+    /// The stamp of every item, by path from the root (what
+    /// [`ContentIndex::compare_stamps`] compares).
+    pub(crate) fn stamps(&self) -> HashMap<EntryPath, Stamp> {
+        self.items
+            .iter()
+            .map(|(path, item)| (path.clone(), item.stamp))
+            .collect()
+    }
+
+    /// Compares the stamps an index held (`indexed`, from
+    /// [`ContentIndex::stamps`]) with the stamps the application's files
+    /// have `now` (those a scan took: the central directory, the directory
+    /// listings and file metadata; no file's bytes): the cheap drift check.
+    /// A stamp that differs says a file may have changed, not that it did;
+    /// an equal stamp says nothing changed as far as stamps can tell (a
+    /// change within the same clock tick keeps a disk stamp: `verify`
+    /// re-reads everything).
+    pub(crate) fn compare_stamps(
+        indexed: &HashMap<EntryPath, Stamp>,
+        now: &HashMap<EntryPath, Stamp>,
+    ) -> StampCheck {
+        let mut check = StampCheck::default();
+        let mut seen = 0usize;
+        for (path, stamp) in now {
+            match indexed.get(path) {
+                None => check.added += 1,
+                Some(old) => {
+                    seen += 1;
+                    if *old == Stamp::None {
+                        check.unstamped += 1;
+                    } else if old != stamp {
+                        check.changed += 1;
+                    }
+                }
+            }
+        }
+        check.removed = indexed.len().saturating_sub(seen) as u64;
+        check
     }
 
     /// Whether the index describes an application of this form.

@@ -632,6 +632,7 @@ pub(super) fn apply_locked(
             .map_err(|e| Error::io("cannot write", &record_dir, e.into()))?,
         undo,
         rolls_back: rolls_back.map(str::to_owned),
+        pruned_at: None,
     };
     state.write_record(&record)?;
     fail_point("after-record");

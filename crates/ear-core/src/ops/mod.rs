@@ -1,5 +1,5 @@
 //! The operations: [`apply`], [`rollback`], [`recover`], [`diff`],
-//! [`history`] and [`verify`], free functions each with its options struct (as cargo's `ops`
+//! [`history`], [`verify`], [`status`] and [`prune`], free functions each with its options struct (as cargo's `ops`
 //! layer is). This is the only layer that combines planning
 //! ([`crate::plan`]), writing (`write`) and state
 //! ([`crate::state`]); the layers below never call up into it.
@@ -7,11 +7,17 @@
 mod apply;
 mod content;
 mod diff;
+mod prune;
 mod recover;
 mod rollback;
+mod status;
 
 pub use apply::{ApplyOptions, ApplyReport, Approval, Outcome, apply};
 pub use content::{Baseline, Drift, DriftedFile, VerifyOptions, VerifyReport, inventory, verify};
 pub use diff::{DiffReport, diff};
+pub use prune::{PruneAction, PruneOptions, PruneReport, PrunedRecord, prune};
 pub use recover::{Recovery, ensure_not_interrupted, interrupted, recover};
 pub use rollback::{RollbackOptions, history, rollback};
+pub use status::{
+    ChangeCheck, ChangeVerdict, InForce, StateUsage, StatusOptions, StatusReport, status,
+};

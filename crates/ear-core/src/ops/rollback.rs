@@ -101,6 +101,36 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
             "nothing to roll back: no applied update in the history",
         ));
     }
+    // Every step is checked before the first runs: an update whose undo
+    // bundle was pruned stops the whole rollback, not half of it.
+    if let Some(pruned) = targets.iter().find(|t| t.pruned_at.is_some()) {
+        return Err(Error::refused(
+            pruned.id.clone(),
+            format!(
+                "this update can no longer be rolled back: `earpatch prune` removed its undo bundle on {}; \
+                 nothing was rolled back{}",
+                pruned.pruned_at.as_deref().unwrap_or("an earlier run"),
+                if targets.len() > 1 {
+                    " (roll back to a later update with --to, or apply the earlier build as a full update)"
+                } else {
+                    " (apply the earlier build as a full update instead)"
+                }
+            ),
+        ));
+    }
+    if let Some(missing) = targets
+        .iter()
+        .find(|t| !std::fs::symlink_metadata(state.undo_bundle(t)).is_ok_and(|m| m.is_file()))
+    {
+        return Err(Error::refused(
+            state.undo_bundle(missing).display().to_string(),
+            format!(
+                "the undo bundle of update {} is missing or not a regular file; it cannot be rolled back, \
+                 and nothing was rolled back",
+                missing.id
+            ),
+        ));
+    }
     let mut reports = Vec::new();
     for mut target in targets {
         let bundle = state.undo_bundle(&target);

@@ -161,6 +161,16 @@ impl StateDir {
         self.history().join(&record.id).join(&record.undo)
     }
 
+    /// The folder of the record `id`, `history/<id>`.
+    pub(crate) fn record_dir(&self, id: &str) -> PathBuf {
+        self.history().join(id)
+    }
+
+    /// The log of the operation that wrote the record `id`.
+    pub(crate) fn log_path(&self, id: &str) -> PathBuf {
+        self.root.join("logs").join(format!("{id}.log"))
+    }
+
     pub(crate) fn write_record(&self, record: &Record) -> Result<()> {
         let dir = self.history().join(&record.id);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
@@ -250,4 +260,25 @@ impl StateDir {
             }
         }
     }
+}
+
+/// The bytes of the regular files under `path` (or of `path` itself when it
+/// is a file); symbolic links are not followed and count nothing, and what
+/// cannot be read counts nothing.
+pub(crate) fn tree_bytes(path: &Path) -> u64 {
+    let mut total = 0u64;
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_file() {
+            total = total.saturating_add(meta.len());
+        } else if meta.is_dir()
+            && let Ok(entries) = std::fs::read_dir(&p)
+        {
+            stack.extend(entries.flatten().map(|e| e.path()));
+        }
+    }
+    total
 }

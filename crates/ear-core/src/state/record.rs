@@ -70,6 +70,11 @@ pub struct Record {
     pub undo: String,
     /// For a rollback: the id of the record it undid.
     pub rolls_back: Option<String>,
+    /// When `earpatch prune` removed the undo bundle of this update, still
+    /// in force, and kept the record as a summary (RFC 3339, UTC): it can no
+    /// longer be rolled back. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned_at: Option<String>,
 }
 
 /// The undo bundle file names a record may name.
