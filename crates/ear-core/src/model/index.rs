@@ -133,12 +133,21 @@ impl IndexBuilder {
         self.items.push((uri.clone(), stamp, Pending::Module(None)));
     }
 
-    /// The stamps taken, by path from the root.
-    pub(crate) fn stamps(&self) -> HashMap<EntryPath, Stamp> {
-        self.items
+    /// Sorts the items by path, for [`IndexBuilder::stamp_of`].
+    pub(crate) fn sort(&mut self) {
+        self.items.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+
+    /// The stamp taken of the item at `full` from the root (the items must
+    /// be sorted: [`IndexBuilder::sort`]).
+    pub(crate) fn stamp_of(&self, full: &EntryPath) -> Option<Stamp> {
+        let at = self.items.partition_point(|item| &item.0 < full);
+        // Of items with one path, the last taken counts, as in the index.
+        self.items[at..]
             .iter()
-            .map(|(path, stamp, _)| (path.clone(), *stamp))
-            .collect()
+            .take_while(|item| &item.0 == full)
+            .last()
+            .map(|item| item.1)
     }
 
     /// Adds what another builder (one per hashing thread) collected.
@@ -147,14 +156,18 @@ impl IndexBuilder {
     }
 
     /// The index of the application read: its files as `inventory` holds
-    /// them.
-    pub(crate) fn finish(self, form: Form, inventory: &Inventory) -> ContentIndex {
+    /// them (moved into the index, not copied).
+    pub(crate) fn finish(self, form: Form, inventory: Inventory) -> ContentIndex {
         let digest = inventory.digest();
-        self.build(form, digest, &|uri| {
-            inventory
-                .scope(&Scope::Module(uri.clone()))
-                .map(|s| s.files.clone())
-        })
+        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = inventory
+            .scopes
+            .into_iter()
+            .filter_map(|s| match s.scope {
+                Scope::Module(uri) => Some((uri, s.files)),
+                Scope::Application => None,
+            })
+            .collect();
+        self.build(form, digest, &mut |uri| modules.remove(uri))
     }
 
     /// The index, taking the files of modules recorded without them from
@@ -163,7 +176,7 @@ impl IndexBuilder {
         self,
         form: Form,
         digest: Digest,
-        module_files: &dyn Fn(&EntryPath) -> Option<Vec<FileInfo>>,
+        module_files: &mut dyn FnMut(&EntryPath) -> Option<Vec<FileInfo>>,
     ) -> ContentIndex {
         let mut items = HashMap::with_capacity_and_hasher(self.items.len(), Default::default());
         for (path, stamp, pending) in self.items {
@@ -244,49 +257,52 @@ impl ContentIndex {
         out
     }
 
-    /// Describes `app` (just written) whose files are `files` (full path,
-    /// size, SHA-256, sorted by path): the content an operation predicted,
-    /// with the stamps `app` has now. `start` is when the operation began
-    /// reading, so every file it wrote is racy and read again next time.
+    /// Describes `app` (just written) whose files are `files` (consumed:
+    /// a module's files move into the index): the content an operation
+    /// predicted, with the stamps `app` has now. `start` is when the
+    /// operation began reading, so every file it wrote is racy and read
+    /// again next time.
     pub(crate) fn describe(
         app: &Application,
-        files: &[(EntryPath, u64, [u8; 32])],
+        mut files: Inventory,
         digest: Digest,
         start: ScanStart,
     ) -> crate::error::Result<ContentIndex> {
-        let find = |full: &EntryPath| {
-            files
-                .binary_search_by(|f| f.0.cmp(full))
-                .ok()
-                .map(|i| (files[i].1, files[i].2))
+        let find = |files: &Inventory, full: &EntryPath| {
+            files.find(full.as_str()).map(|f| (f.size, f.sha256))
         };
         let mut builder = IndexBuilder::new(start);
         for raw in &app.app_files {
-            if let Some((size, sha)) = find(&raw.path) {
+            if let Some((size, sha)) = find(&files, &raw.path) {
                 builder.file(raw.stamp, &raw.path, size, sha);
             }
         }
+        let root = app
+            .module_data
+            .values()
+            .any(|d| matches!(d, ModuleData::Root));
         for module in &app.modules {
             match app.module_data.get(&module.uri) {
                 Some(ModuleData::Nested(raw)) => {
-                    if let Some((size, sha)) = find(&raw.path) {
+                    if let Some((size, sha)) = find(&files, &raw.path) {
                         // A module that cannot be read, kept as a plain file.
                         builder.file(Stamp::None, &raw.path, size, sha);
                         continue;
                     }
-                    let prefix = format!("{}/", module.uri);
-                    let from = files.partition_point(|f| f.0.as_str() < prefix.as_str());
-                    let inside: Vec<FileInfo> = files[from..]
-                        .iter()
-                        .take_while(|f| f.0.as_str().starts_with(&prefix))
-                        .filter_map(|f| {
-                            Some(FileInfo {
-                                path: f.0.strip_dir(&module.uri)?,
-                                size: f.1,
-                                sha256: f.2,
+                    // Its files move out unless another module overlaps
+                    // its directory (and so reads them too).
+                    let alone = !root
+                        && app
+                            .modules
+                            .iter()
+                            .filter(|m| {
+                                m.uri == module.uri
+                                    || m.uri.is_inside(&module.uri)
+                                    || module.uri.is_inside(&m.uri)
                             })
-                        })
-                        .collect();
+                            .count()
+                            == 1;
+                    let inside = files.files_under(&module.uri, alone);
                     builder.items.push((
                         raw.path.clone(),
                         raw.stamp,
@@ -296,14 +312,14 @@ impl ContentIndex {
                 Some(ModuleData::Dir(dir)) => {
                     for raw in app.source.list_dir(dir)? {
                         let full = dir.join(&raw.path);
-                        if let Some((size, sha)) = find(&full) {
+                        if let Some((size, sha)) = find(&files, &full) {
                             builder.file(raw.stamp, &full, size, sha);
                         }
                     }
                 }
                 Some(ModuleData::Root) => {
                     for raw in app.source.list(&|_| false)?.files {
-                        if let Some((size, sha)) = find(&raw.path) {
+                        if let Some((size, sha)) = find(&files, &raw.path) {
                             builder.file(raw.stamp, &raw.path, size, sha);
                         }
                     }
@@ -311,19 +327,21 @@ impl ContentIndex {
                 Some(ModuleData::Missing) | None => {}
             }
         }
-        Ok(builder.build(app.form(), digest, &|_| None))
+        drop(files);
+        Ok(builder.build(app.form(), digest, &mut |_| None))
     }
 
     /// Describes the expanded application `app` just changed in place (its
-    /// module layout unchanged): every file holds what `files` says (full
-    /// path, size, SHA-256, sorted); a file `written` gets the stamp it has
-    /// now, every other one keeps the stamp `before` took while reading it
-    /// (a scan of this very operation), so nothing is walked again.
+    /// module layout unchanged): every file holds what `files` says
+    /// (consumed: its files move into the index); a file `written` gets the
+    /// stamp it has now, every other one keeps the stamp `before` gives, the
+    /// one a scan of this very operation took while reading it, so nothing
+    /// is walked again.
     pub(crate) fn describe_written(
         app: &Application,
-        before: &HashMap<EntryPath, Stamp>,
+        before: &dyn Fn(&EntryPath) -> Option<Stamp>,
         written: &dyn Fn(&EntryPath) -> bool,
-        files: &[(EntryPath, u64, [u8; 32])],
+        files: Inventory,
         digest: Digest,
         start: ScanStart,
     ) -> ContentIndex {
@@ -334,27 +352,68 @@ impl ContentIndex {
                     _ => Stamp::None,
                 }
             } else {
-                before.get(full).copied().unwrap_or(Stamp::None)
+                before(full).unwrap_or(Stamp::None)
             }
+        };
+        // The nested module archive holding a full path, as `app.locate`
+        // finds it, and the path inside it.
+        let nested = |full: &str| -> Option<(EntryPath, usize)> {
+            for module in &app.modules {
+                if module.uri.as_str() == full {
+                    return None;
+                }
+                if full
+                    .strip_prefix(module.uri.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+                {
+                    return matches!(
+                        app.module_data.get(&module.uri),
+                        Some(ModuleData::Nested(_))
+                    )
+                    .then(|| (module.uri.clone(), module.uri.as_str().len() + 1));
+                }
+            }
+            None
         };
         let mut builder = IndexBuilder::new(start);
         let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::default();
-        for (full, size, sha256) in files {
-            if let Some((Scope::Module(uri), rel)) = app.locate(full)
-                && matches!(app.module_data.get(&uri), Some(ModuleData::Nested(_)))
-            {
-                modules.entry(uri).or_default().push(FileInfo {
-                    path: rel,
-                    size: *size,
-                    sha256: *sha256,
-                });
-                continue;
+        let mut full_buf = String::new();
+        for scope in files.scopes {
+            for file in scope.files {
+                full_buf.clear();
+                if let Scope::Module(uri) = &scope.scope {
+                    full_buf.push_str(uri.as_str());
+                    full_buf.push('/');
+                }
+                full_buf.push_str(file.path.as_str());
+                if let Some((uri, cut)) = nested(&full_buf) {
+                    let path = if scope.scope == Scope::Module(uri.clone()) {
+                        Some(file.path)
+                    } else {
+                        full_buf.get(cut..).and_then(|rel| EntryPath::new(rel).ok())
+                    };
+                    if let Some(path) = path {
+                        modules.entry(uri).or_default().push(FileInfo {
+                            path,
+                            size: file.size,
+                            sha256: file.sha256,
+                        });
+                    }
+                    continue;
+                }
+                let full = match &scope.scope {
+                    Scope::Application => file.path,
+                    Scope::Module(uri) => uri.join(&file.path),
+                };
+                builder.file(stamp(&full), &full, file.size, file.sha256);
             }
-            builder.file(stamp(full), full, *size, *sha256);
         }
         for module in &app.modules {
             if let Some(ModuleData::Nested(raw)) = app.module_data.get(&module.uri) {
-                let inside = modules.remove(&module.uri).unwrap_or_default();
+                let mut inside = modules.remove(&module.uri).unwrap_or_default();
+                if !inside.is_sorted_by(|a, b| a.path <= b.path) {
+                    inside.sort_by(|a, b| a.path.cmp(&b.path));
+                }
                 builder.items.push((
                     raw.path.clone(),
                     stamp(&raw.path),
@@ -362,7 +421,7 @@ impl ContentIndex {
                 ));
             }
         }
-        builder.build(app.form(), digest, &|_| None)
+        builder.build(app.form(), digest, &mut |_| None)
     }
 
     /// Writes the index (see [`ContentIndex::decode`] for the format).

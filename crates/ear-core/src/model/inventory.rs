@@ -142,6 +142,91 @@ impl Inventory {
     pub fn scope(&self, scope: &Scope) -> Option<&ScopeInventory> {
         self.scopes.iter().find(|s| &s.scope == scope)
     }
+
+    /// The file at `full` (a path from the root), in whichever scope holds
+    /// it (the first, in scope order).
+    pub(crate) fn find(&self, full: &str) -> Option<&FileInfo> {
+        self.scopes.iter().find_map(|s| {
+            let rel = rel_in(&s.scope, full)?;
+            s.files
+                .binary_search_by(|f| f.path.as_str().cmp(rel))
+                .ok()
+                .map(|i| &s.files[i])
+        })
+    }
+
+    /// The files lying inside the directory `dir` (a path from the root),
+    /// with their paths inside it, sorted. With `take`, when one scope is
+    /// exactly `dir`'s module and no other holds a file inside `dir`, its
+    /// files move out (the inventory then no longer holds them); otherwise
+    /// they are copied.
+    pub(crate) fn files_under(&mut self, dir: &EntryPath, take: bool) -> Vec<FileInfo> {
+        let inside = format!("{dir}/");
+        // Per scope: the range of its files inside `dir`, and what their
+        // paths inside `dir` start with (the part of `dir`'s path the scope's
+        // own directory lacks is cut, or the scope's directory below `dir`
+        // is prepended).
+        let mut parts: Vec<(usize, std::ops::Range<usize>, String, usize)> = Vec::new();
+        for (i, s) in self.scopes.iter().enumerate() {
+            let prefix = match &s.scope {
+                Scope::Application => String::new(),
+                Scope::Module(uri) => format!("{uri}/"),
+            };
+            if let Some(rel_prefix) = inside.strip_prefix(prefix.as_str()) {
+                let from = s.files.partition_point(|f| f.path.as_str() < rel_prefix);
+                let len = s.files[from..]
+                    .iter()
+                    .take_while(|f| f.path.as_str().starts_with(rel_prefix))
+                    .count();
+                if len > 0 {
+                    parts.push((i, from..from + len, String::new(), rel_prefix.len()));
+                }
+            } else if let Some(below) = prefix.strip_prefix(inside.as_str())
+                && !s.files.is_empty()
+            {
+                parts.push((i, 0..s.files.len(), below.to_owned(), 0));
+            }
+        }
+        if let [(i, range, add, 0)] = parts.as_slice()
+            && take
+            && add.is_empty()
+            && *range == (0..self.scopes[*i].files.len())
+        {
+            return std::mem::take(&mut self.scopes[*i].files);
+        }
+        let mut out = Vec::new();
+        for (i, range, add, cut) in &parts {
+            for f in &self.scopes[*i].files[range.clone()] {
+                let path = if add.is_empty() && *cut == 0 {
+                    Some(f.path.clone())
+                } else {
+                    f.path
+                        .as_str()
+                        .get(*cut..)
+                        .and_then(|rest| EntryPath::new(&format!("{add}{rest}")).ok())
+                };
+                if let Some(path) = path {
+                    out.push(FileInfo {
+                        path,
+                        size: f.size,
+                        sha256: f.sha256,
+                    });
+                }
+            }
+        }
+        if parts.len() > 1 {
+            out.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        out
+    }
+}
+
+/// `full` (a path from the root) as a path inside `scope`, if it lies there.
+pub(crate) fn rel_in<'a>(scope: &Scope, full: &'a str) -> Option<&'a str> {
+    match scope {
+        Scope::Application => Some(full),
+        Scope::Module(uri) => full.strip_prefix(uri.as_str())?.strip_prefix('/'),
+    }
 }
 
 /// The bytes of `scope`'s full path of `rel`, without allocating.
@@ -220,16 +305,32 @@ pub(crate) struct Scan {
 }
 
 impl Scan {
-    /// The stamps taken while reading, by path from the root.
-    pub(crate) fn stamps(
-        &self,
-    ) -> std::collections::HashMap<EntryPath, Stamp, foldhash::fast::RandomState> {
-        self.stamps.stamps()
+    /// Makes [`Scan::stamp_of`] ready (sorts the stamps by path).
+    pub(crate) fn sort_stamps(&mut self) {
+        self.stamps.sort();
     }
 
-    /// A fresh content index of what was read.
+    /// The stamp taken while reading the item at `full` from the root
+    /// ([`Scan::sort_stamps`] first).
+    pub(crate) fn stamp_of(&self, full: &EntryPath) -> Option<Stamp> {
+        self.stamps.stamp_of(full)
+    }
+
+    /// Takes the inventory out (the scan keeps its stamps and stats).
+    pub(crate) fn take_inventory(&mut self) -> Inventory {
+        std::mem::replace(
+            &mut self.inventory,
+            Inventory {
+                scopes: Vec::new(),
+                warnings: Vec::new(),
+            },
+        )
+    }
+
+    /// A fresh content index of what was read (the inventory's files move
+    /// into it).
     pub(crate) fn index(self) -> ContentIndex {
-        self.stamps.finish(self.form, &self.inventory)
+        self.stamps.finish(self.form, self.inventory)
     }
 }
 

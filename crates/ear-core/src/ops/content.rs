@@ -43,10 +43,10 @@ pub(super) fn keep_index(state: &StateDir, scan: Scan) {
 /// is racy, so read again next time.
 pub(super) fn index_written(
     app: &Application,
-    scan: &Scan,
+    scan: &mut Scan,
     set: &ChangeSet,
     state: &StateDir,
-    predicted: &Predicted,
+    predicted: Predicted,
     start: ScanStart,
 ) {
     // Only a nested module archive is indexed differently from a file: the
@@ -62,24 +62,26 @@ pub(super) fn index_written(
                         .extension()
                         .is_some_and(|e| is_module_extension(e.as_str())))
         });
+    let Predicted { digest, content } = predicted;
     let described = if app.form() == Form::Expanded && same_layout {
         let mut written: HashSet<EntryPath> = set.app.keys().cloned().collect();
         for (uri, files) in &set.module_files {
             written.insert(uri.clone());
             written.extend(files.keys().map(|rel| uri.join(rel)));
         }
+        scan.sort_stamps();
+        let scan = &*scan;
         Ok(ContentIndex::describe_written(
             app,
-            &scan.stamps(),
+            &|p| scan.stamp_of(p),
             &|p| written.contains(p),
-            &predicted.files,
-            predicted.digest,
+            content,
+            digest,
             start,
         ))
     } else {
-        Application::open_with(app.path(), app.limits()).and_then(|after| {
-            ContentIndex::describe(&after, &predicted.files, predicted.digest, start)
-        })
+        Application::open_with(app.path(), app.limits())
+            .and_then(|after| ContentIndex::describe(&after, content, digest, start))
     };
     match described {
         Ok(index) if state.write_index(&index).is_ok() => {}
