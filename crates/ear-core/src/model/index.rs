@@ -540,7 +540,10 @@ impl ContentIndex {
                         .splitn(4, ' ')
                         .nth(3)
                         .ok_or("a record is cut short")?;
-                    let mut files = Vec::new();
+                    // The count is the file's word: capacity up to a bound,
+                    // exact for any module of fewer files.
+                    let mut files =
+                        Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(1 << 16));
                     for _ in 0..n {
                         let file = r.record()?;
                         let mut parts = file.splitn(3, ' ');
@@ -550,6 +553,7 @@ impl ContentIndex {
                         let path = EntryPath::new(next()?).map_err(|p| p.to_string())?;
                         files.push(FileInfo { path, size, sha256 });
                     }
+                    files.shrink_to_fit();
                     (rest.to_owned(), Content::Module(files))
                 }
                 other => return Err(format!("unknown record kind {other:?}")),

@@ -530,8 +530,9 @@ impl Application {
             ScopeReader::Outer { files, .. } => Some(&files.0),
             ScopeReader::Nested { .. } => None,
         };
-        let mut files = Vec::new();
-        for (i, (path, size)) in reader.files().into_iter().enumerate() {
+        let listed = reader.files();
+        let mut files = Vec::with_capacity(listed.len());
+        for (i, (path, size)) in listed.into_iter().enumerate() {
             let full = scope.full_path(&path);
             let raw = outer.and_then(|o| o.get(i));
             if let (Some(raw), Some(index)) = (raw, index)
