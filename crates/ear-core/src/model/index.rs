@@ -73,8 +73,10 @@ pub(crate) struct ContentIndex {
     taken_at_ns: i64,
     /// The digest of the content the index describes.
     digest: Digest,
-    /// By path from the application root (a module's URI for its archive).
-    items: HashMap<EntryPath, Item>,
+    /// By path from the application root (a module's URI for its archive),
+    /// sorted, one item per path (a sorted list, not a map: it takes half
+    /// the memory, and the index is written in this order).
+    items: Vec<(EntryPath, Item)>,
 }
 
 /// The start of a scan, as the racy rule needs it: now, less the margin.
@@ -178,23 +180,23 @@ impl IndexBuilder {
         digest: Digest,
         module_files: &mut dyn FnMut(&EntryPath) -> Option<Vec<FileInfo>>,
     ) -> ContentIndex {
-        let mut items = HashMap::with_capacity_and_hasher(self.items.len(), Default::default());
-        for (path, stamp, pending) in self.items {
-            let content = match pending {
-                Pending::File { size, sha256 } => Content::File { size, sha256 },
-                Pending::Module(Some(files)) => Content::Module(files),
-                Pending::Module(None) => match module_files(&path) {
-                    Some(files) => Content::Module(files),
-                    None => continue,
-                },
-            };
-            items.insert(path, Item { stamp, content });
-        }
+        let items = self
+            .items
+            .into_iter()
+            .filter_map(|(path, stamp, pending)| {
+                let content = match pending {
+                    Pending::File { size, sha256 } => Content::File { size, sha256 },
+                    Pending::Module(Some(files)) => Content::Module(files),
+                    Pending::Module(None) => Content::Module(module_files(&path)?),
+                };
+                Some((path, Item { stamp, content }))
+            })
+            .collect();
         ContentIndex {
             form,
             taken_at_ns: self.taken_at_ns,
             digest,
-            items,
+            items: sorted_items(items),
         }
     }
 }
@@ -209,7 +211,7 @@ impl ContentIndex {
     /// What the index holds for `raw` at `full`, if its stamp still matches
     /// and is not racy.
     pub(crate) fn lookup(&self, raw: &RawFile, full: &EntryPath) -> Option<&Content> {
-        let item = self.items.get(full)?;
+        let item = self.item(full)?;
         self.vouches(item, raw.stamp).then_some(&item.content)
     }
 
@@ -217,14 +219,33 @@ impl ContentIndex {
     /// the module URI), if the index vouches for them: they move into the
     /// new inventory instead of being copied.
     pub(crate) fn take_module(&mut self, raw: &RawFile) -> Option<Vec<FileInfo>> {
-        let item = self.items.get(&raw.path)?;
+        let at = self.at(&raw.path)?;
+        let item = &self.items[at].1;
         if !self.vouches(item, raw.stamp) || !matches!(item.content, Content::Module(_)) {
             return None;
         }
-        match self.items.remove(&raw.path)?.content {
+        // What is left no longer vouches for anything.
+        let taken = std::mem::replace(
+            &mut self.items[at].1,
+            Item {
+                stamp: Stamp::None,
+                content: Content::Module(Vec::new()),
+            },
+        );
+        match taken.content {
             Content::Module(files) => Some(files),
             Content::File { .. } => None,
         }
+    }
+
+    /// Where the item at `full` lies in the sorted items.
+    fn at(&self, full: &EntryPath) -> Option<usize> {
+        self.items.binary_search_by(|(p, _)| p.cmp(full)).ok()
+    }
+
+    /// The item at `full`.
+    fn item(&self, full: &EntryPath) -> Option<&Item> {
+        self.at(full).map(|at| &self.items[at].1)
     }
 
     /// Whether `item` still describes a file whose stamp is now `stamp`.
@@ -376,6 +397,10 @@ impl ContentIndex {
             None
         };
         let mut builder = IndexBuilder::new(start);
+        // At most one item per file and module: no growth past it.
+        builder.items.reserve_exact(
+            files.scopes.iter().map(|s| s.files.len()).sum::<usize>() + app.modules.len(),
+        );
         let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::default();
         let mut full_buf = String::new();
         for scope in files.scopes {
@@ -441,13 +466,11 @@ impl ContentIndex {
             self.digest,
             self.items.len()
         )?;
-        let mut items: Vec<(&EntryPath, &Item)> = self.items.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
         // Records are formatted into one buffer and written (and hashed) in
         // large pieces: small writes through the hasher cost more than the
         // formatting.
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-        for (path, item) in items {
+        for (path, item) in &self.items {
             let stamp = encode_stamp(&item.stamp);
             match &item.content {
                 Content::File { size, sha256 } => {
@@ -521,7 +544,7 @@ impl ContentIndex {
         let taken_at_ns = number(&r.field("taken-at")?)?;
         let digest: Digest = r.field("digest")?.parse()?;
         let count: u64 = number(&r.field("items")?)?;
-        let mut items = HashMap::default();
+        let mut items = Vec::new();
         for _ in 0..count {
             let record = r.record()?;
             let mut parts = record.splitn(5, ' ');
@@ -559,7 +582,7 @@ impl ContentIndex {
                 other => return Err(format!("unknown record kind {other:?}")),
             };
             let path = EntryPath::new(&path).map_err(|p| p.to_string())?;
-            items.insert(path, Item { stamp, content });
+            items.push((path, Item { stamp, content }));
         }
         let expected = hex(&r.sha.finalize_reset());
         let mut end = String::new();
@@ -573,7 +596,7 @@ impl ContentIndex {
             form,
             taken_at_ns,
             digest,
-            items,
+            items: sorted_items(items),
         })
     }
 
@@ -584,6 +607,23 @@ impl ContentIndex {
 
     /// The largest index file that is read.
     pub(crate) const MAX_BYTES: u64 = MAX_INDEX_BYTES;
+}
+
+/// `items` sorted by path, of items with one path the last one (as a map
+/// would keep it).
+fn sorted_items(mut items: Vec<(EntryPath, Item)>) -> Vec<(EntryPath, Item)> {
+    if !items.is_sorted_by(|a, b| a.0 < b.0) {
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        items.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+    }
+    items.shrink_to_fit();
+    items
 }
 
 fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -730,40 +770,41 @@ mod tests {
     }
 
     fn sample() -> ContentIndex {
-        let mut items = HashMap::default();
-        items.insert(
-            path("a b/x\ty.txt"),
-            Item {
-                stamp: Stamp::Disk {
-                    size: 3,
-                    mtime_ns: 1,
-                    ctime_ns: -2,
-                    inode: 4,
-                    device: 5,
+        let items = vec![
+            (
+                path("a b/x\ty.txt"),
+                Item {
+                    stamp: Stamp::Disk {
+                        size: 3,
+                        mtime_ns: 1,
+                        ctime_ns: -2,
+                        inode: 4,
+                        device: 5,
+                    },
+                    content: Content::File {
+                        size: 3,
+                        sha256: [7; 32],
+                    },
                 },
-                content: Content::File {
-                    size: 3,
-                    sha256: [7; 32],
+            ),
+            (
+                path("shop.war"),
+                Item {
+                    stamp: Stamp::Entry {
+                        crc32: 9,
+                        packed: 10,
+                        size: 11,
+                        method: 8,
+                        offset: 12,
+                    },
+                    content: Content::Module(vec![FileInfo {
+                        path: path("WEB-INF/web.xml"),
+                        size: 13,
+                        sha256: [1; 32],
+                    }]),
                 },
-            },
-        );
-        items.insert(
-            path("shop.war"),
-            Item {
-                stamp: Stamp::Entry {
-                    crc32: 9,
-                    packed: 10,
-                    size: 11,
-                    method: 8,
-                    offset: 12,
-                },
-                content: Content::Module(vec![FileInfo {
-                    path: path("WEB-INF/web.xml"),
-                    size: 13,
-                    sha256: [1; 32],
-                }]),
-            },
-        );
+            ),
+        ];
         ContentIndex {
             form: Form::Expanded,
             taken_at_ns: 42,
@@ -810,7 +851,7 @@ mod tests {
         let raw = |stamp| RawFile {
             path: path("a b/x\ty.txt"),
             size: 3,
-            locator: crate::source::Locator::Disk("x".into()),
+            locator: crate::source::Locator::Disk(std::path::Path::new("x").into()),
             stamp,
         };
         let full = path("a b/x\ty.txt");

@@ -38,8 +38,10 @@ pub(crate) type DynZip = ZipArchive<Box<dyn ReadSeek>>;
 pub(crate) enum Locator {
     /// Entry index in the outer archive.
     Zip(usize),
-    /// A file on disk (expanded form).
-    Disk(PathBuf),
+    /// A file on disk (expanded form): the folder its path is relative to,
+    /// shared by every file of one listing (a path per file would cost
+    /// about 100 bytes each).
+    Disk(Arc<Path>),
 }
 
 /// One file found by a listing.
@@ -53,6 +55,22 @@ pub(crate) struct RawFile {
     pub locator: Locator,
     /// What identifies the bytes without reading them (content index).
     pub stamp: Stamp,
+}
+
+impl RawFile {
+    /// The file listed under the folder `dir` (its path relative to `dir`)
+    /// as a listing of `dir`'s parent sees it: `dir/path`.
+    pub(crate) fn under(mut self, dir: &EntryPath) -> RawFile {
+        if let Locator::Disk(base) = &self.locator {
+            // The listing's folder was the parent's folder joined with `dir`.
+            let up = dir.as_str().split('/').count();
+            if let Some(parent) = base.ancestors().nth(up) {
+                self.locator = Locator::Disk(Arc::from(parent));
+            }
+        }
+        self.path = dir.join(&self.path);
+        self
+    }
 }
 
 /// What identifies a file's bytes without reading them: the validators of
@@ -223,7 +241,7 @@ impl Source {
                     Ok(m) if m.is_file() => Ok(Some(RawFile {
                         path: path.clone(),
                         size: m.len(),
-                        locator: Locator::Disk(disk),
+                        locator: Locator::Disk(Arc::from(root.as_path())),
                         stamp: Stamp::of_disk(&m),
                     })),
                     Ok(_) => Ok(None),
@@ -355,8 +373,10 @@ impl Source {
                     .map_err(|e| Error::zip(format!("{}!{}", path.display(), file.path), e))?;
                 f(&mut entry)
             }
-            (Locator::Disk(disk), _) => {
-                let mut handle = File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?;
+            (Locator::Disk(base), _) => {
+                let disk = base.join(file.path.as_str());
+                let mut handle =
+                    File::open(&disk).map_err(|e| Error::io("cannot read", &disk, e))?;
                 f(&mut handle)
             }
             (Locator::Zip(_), Source::Directory { root }) => Err(Error::io(
@@ -405,8 +425,9 @@ impl Source {
             ));
         }
         let bytes = match &file.locator {
-            Locator::Disk(disk) => {
-                Bytes::file(File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?)
+            Locator::Disk(base) => {
+                let disk = base.join(file.path.as_str());
+                Bytes::file(File::open(&disk).map_err(|e| Error::io("cannot read", &disk, e))?)
             }
             Locator::Zip(index) => match self.stored_window(*index) {
                 Some(window) => window,
@@ -615,6 +636,7 @@ fn walk_dir(
     keep_apart: &dyn Fn(&EntryPath) -> bool,
     listing: &mut Listing,
 ) -> Result<()> {
+    let base: Arc<Path> = Arc::from(root);
     let mut walker = WalkDir::new(root)
         .min_depth(1)
         .sort_by_file_name()
@@ -660,7 +682,7 @@ fn walk_dir(
             listing.files.push(RawFile {
                 path,
                 size,
-                locator: Locator::Disk(item.path().to_path_buf()),
+                locator: Locator::Disk(Arc::clone(&base)),
                 stamp,
             });
         } else if file_type.is_symlink() {
