@@ -823,6 +823,57 @@ mod tests {
     }
 
     #[test]
+    fn items_are_sorted_and_the_last_of_one_path_counts() {
+        let item = |n: u8| Item {
+            stamp: Stamp::None,
+            content: Content::File {
+                size: u64::from(n),
+                sha256: [n; 32],
+            },
+        };
+        let items = sorted_items(vec![
+            (path("b"), item(1)),
+            (path("a"), item(2)),
+            (path("b"), item(3)),
+            (path("c"), item(4)),
+        ]);
+        let got: Vec<(&str, &Content)> = items
+            .iter()
+            .map(|(p, i)| (p.as_str(), &i.content))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", &item(2).content),
+                ("b", &item(3).content),
+                ("c", &item(4).content)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_taken_module_no_longer_vouches() {
+        let mut index = sample();
+        let stamp = Stamp::Entry {
+            crc32: 9,
+            packed: 10,
+            size: 11,
+            method: 8,
+            offset: 12,
+        };
+        let raw = RawFile {
+            path: path("shop.war"),
+            size: 11,
+            locator: crate::source::Locator::Zip(0),
+            stamp,
+        };
+        let files = index.take_module(&raw).map(|f| f.len());
+        assert_eq!(files, Some(1));
+        assert!(index.take_module(&raw).is_none());
+        assert!(index.lookup(&raw, &path("shop.war")).is_none());
+    }
+
+    #[test]
     fn any_damage_is_refused() {
         let mut bytes = Vec::new();
         sample()

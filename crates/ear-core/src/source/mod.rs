@@ -935,3 +935,33 @@ impl Seek for Bytes {
         Ok(self.pos)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_listed_under_a_folder_reads_from_the_root_too() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tmp", ".", e))?;
+        let sub = dir.path().join("d.war/sub");
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io("mkdir", &sub, e))?;
+        let at = sub.join("f.txt");
+        std::fs::write(&at, b"hello").map_err(|e| Error::io("write", &at, e))?;
+        let source = Source::Directory {
+            root: dir.path().to_path_buf(),
+        };
+        let folder = EntryPath::new("d.war").map_err(|p| Error::UnsafePath {
+            container: "test".into(),
+            entry: "d.war".into(),
+            problem: p,
+        })?;
+        let listed = source.list_dir(&folder)?;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].path.as_str(), "sub/f.txt");
+        assert_eq!(source.read(&listed[0])?, b"hello");
+        let from_root = listed[0].clone().under(&folder);
+        assert_eq!(from_root.path.as_str(), "d.war/sub/f.txt");
+        assert_eq!(source.read(&from_root)?, b"hello");
+        Ok(())
+    }
+}

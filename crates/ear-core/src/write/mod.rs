@@ -327,6 +327,9 @@ pub(crate) fn rebuilt_modules(app: &Application, set: &ChangeSet) -> BTreeSet<En
         .collect()
 }
 
+/// A file's size and SHA-256 after a change, `None` when it is deleted.
+type NewFile = Option<(u64, [u8; 32])>;
+
 /// What the application will hold once a change set is written.
 #[derive(Debug)]
 pub(crate) struct Predicted {
@@ -346,9 +349,9 @@ pub(crate) struct Predicted {
 /// the hashes of what the set writes (new content is read once, streamed).
 pub(crate) fn predict(before: Inventory, set: &ChangeSet) -> Result<Predicted> {
     // What changes, by full path (small); everything else moves from `before`.
-    let mut changed: BTreeMap<EntryPath, Option<(u64, [u8; 32])>> = BTreeMap::new();
+    let mut changed: BTreeMap<EntryPath, NewFile> = BTreeMap::new();
     let location = |path: &EntryPath| format!("{}!{path}", set.update.source().display());
-    let hash = |path: &EntryPath, action: &Action| -> Result<Option<(u64, [u8; 32])>> {
+    let hash = |path: &EntryPath, action: &Action| -> Result<NewFile> {
         action
             .as_ref()
             .map(|new| {
@@ -406,8 +409,7 @@ pub(crate) fn predict(before: Inventory, set: &ChangeSet) -> Result<Predicted> {
     // digest's order meets them), else the first module scope whose
     // directory holds it, else the application scope; in path order, so
     // each scope's changes are sorted.
-    let mut changes: Vec<Vec<(EntryPath, Option<(u64, [u8; 32])>)>> =
-        vec![Vec::new(); scopes.len()];
+    let mut changes: Vec<Vec<(EntryPath, NewFile)>> = vec![Vec::new(); scopes.len()];
     for (full, new) in changed {
         let held = scopes.iter().position(|s| {
             rel_in(&s.scope, full.as_str()).is_some_and(|rel| {
@@ -437,7 +439,7 @@ pub(crate) fn predict(before: Inventory, set: &ChangeSet) -> Result<Predicted> {
     for (ScopeInventory { scope, files }, scope_changes) in scopes.into_iter().zip(changes) {
         let mut out = Vec::with_capacity(files.len() + scope_changes.len());
         let mut pending = scope_changes.into_iter().peekable();
-        let keep = |out: &mut Vec<FileInfo>, path: EntryPath, new: Option<(u64, [u8; 32])>| {
+        let keep = |out: &mut Vec<FileInfo>, path: EntryPath, new: NewFile| {
             if let Some((size, sha256)) = new {
                 out.push(FileInfo { path, size, sha256 });
             }
