@@ -146,9 +146,10 @@ impl Inventory {
     }
 
     /// The files' positions (scope, file) in the order of
-    /// [`Inventory::sorted_files`], 8 bytes each: an unstable sort (no
-    /// scratch buffer) on a total order, ties broken by position, which is
-    /// the order a stable sort keeps. `None` past 2^32 scopes or files.
+    /// [`Inventory::sorted_files`], 8 bytes each (half a pair of references,
+    /// and so is the sort's scratch buffer). A stable sort: it finds the
+    /// runs the scopes already are, where an unstable one compared paths
+    /// twice as much. `None` past 2^32 scopes or files.
     fn sorted_positions(&self) -> Option<Vec<(u32, u32)>> {
         let mut at: Vec<(u32, u32)> =
             Vec::with_capacity(self.scopes.iter().map(|s| s.files.len()).sum());
@@ -157,12 +158,10 @@ impl Inventory {
             let n = u32::try_from(s.files.len()).ok()?;
             at.extend((0..n).map(|j| (i, j)));
         }
-        at.sort_unstable_by(|&a, &b| {
+        at.sort_by(|&a, &b| {
             let (sa, fa) = self.at(a);
             let (sb, fb) = self.at(b);
-            full_path_bytes(sa, &fa.path)
-                .cmp(full_path_bytes(sb, &fb.path))
-                .then(a.cmp(&b))
+            full_path_bytes(sa, &fa.path).cmp(full_path_bytes(sb, &fb.path))
         });
         Some(at)
     }
