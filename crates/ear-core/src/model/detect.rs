@@ -282,9 +282,8 @@ impl Application {
                     self.add_conventional(dir.clone(), kind, ModuleData::Dir(dir));
                 }
                 _ => {
-                    for mut raw in self.source.list_dir(&dir)? {
-                        raw.path = dir.join(&raw.path);
-                        app_files.push(raw);
+                    for raw in self.source.list_dir(&dir)? {
+                        app_files.push(raw.under(&dir));
                     }
                 }
             }

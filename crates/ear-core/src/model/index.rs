@@ -88,8 +88,10 @@ pub(crate) struct ContentIndex {
     taken_at_ns: i64,
     /// The digest of the content the index describes.
     digest: Digest,
-    /// By path from the application root (a module's URI for its archive).
-    items: HashMap<EntryPath, Item>,
+    /// By path from the application root (a module's URI for its archive),
+    /// sorted, one item per path (a sorted list, not a map: it takes half
+    /// the memory, and the index is written in this order).
+    items: Vec<(EntryPath, Item)>,
 }
 
 /// The start of a scan, as the racy rule needs it: now, less the margin.
@@ -148,6 +150,23 @@ impl IndexBuilder {
         self.items.push((uri.clone(), stamp, Pending::Module(None)));
     }
 
+    /// Sorts the items by path, for [`IndexBuilder::stamp_of`].
+    pub(crate) fn sort(&mut self) {
+        self.items.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+
+    /// The stamp taken of the item at `full` from the root (the items must
+    /// be sorted: [`IndexBuilder::sort`]).
+    pub(crate) fn stamp_of(&self, full: &EntryPath) -> Option<Stamp> {
+        let at = self.items.partition_point(|item| &item.0 < full);
+        // Of items with one path, the last taken counts, as in the index.
+        self.items[at..]
+            .iter()
+            .take_while(|item| &item.0 == full)
+            .last()
+            .map(|item| item.1)
+    }
+
     /// The stamps taken, by path from the root.
     pub(crate) fn stamps(&self) -> HashMap<EntryPath, Stamp> {
         self.items
@@ -162,14 +181,18 @@ impl IndexBuilder {
     }
 
     /// The index of the application read: its files as `inventory` holds
-    /// them.
-    pub(crate) fn finish(self, form: Form, inventory: &Inventory) -> ContentIndex {
+    /// them (moved into the index, not copied).
+    pub(crate) fn finish(self, form: Form, inventory: Inventory) -> ContentIndex {
         let digest = inventory.digest();
-        self.build(form, digest, &|uri| {
-            inventory
-                .scope(&Scope::Module(uri.clone()))
-                .map(|s| s.files.clone())
-        })
+        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = inventory
+            .scopes
+            .into_iter()
+            .filter_map(|s| match s.scope {
+                Scope::Module(uri) => Some((uri, s.files)),
+                Scope::Application => None,
+            })
+            .collect();
+        self.build(form, digest, &mut |uri| modules.remove(uri))
     }
 
     /// The index, taking the files of modules recorded without them from
@@ -178,25 +201,25 @@ impl IndexBuilder {
         self,
         form: Form,
         digest: Digest,
-        module_files: &dyn Fn(&EntryPath) -> Option<Vec<FileInfo>>,
+        module_files: &mut dyn FnMut(&EntryPath) -> Option<Vec<FileInfo>>,
     ) -> ContentIndex {
-        let mut items = HashMap::with_capacity_and_hasher(self.items.len(), Default::default());
-        for (path, stamp, pending) in self.items {
-            let content = match pending {
-                Pending::File { size, sha256 } => Content::File { size, sha256 },
-                Pending::Module(Some(files)) => Content::Module(files),
-                Pending::Module(None) => match module_files(&path) {
-                    Some(files) => Content::Module(files),
-                    None => continue,
-                },
-            };
-            items.insert(path, Item { stamp, content });
-        }
+        let items = self
+            .items
+            .into_iter()
+            .filter_map(|(path, stamp, pending)| {
+                let content = match pending {
+                    Pending::File { size, sha256 } => Content::File { size, sha256 },
+                    Pending::Module(Some(files)) => Content::Module(files),
+                    Pending::Module(None) => Content::Module(module_files(&path)?),
+                };
+                Some((path, Item { stamp, content }))
+            })
+            .collect();
         ContentIndex {
             form,
             taken_at_ns: self.taken_at_ns,
             digest,
-            items,
+            items: sorted_items(items),
         }
     }
 }
@@ -211,7 +234,7 @@ impl ContentIndex {
     /// What the index holds for `raw` at `full`, if its stamp still matches
     /// and is not racy.
     pub(crate) fn lookup(&self, raw: &RawFile, full: &EntryPath) -> Option<&Content> {
-        let item = self.items.get(full)?;
+        let item = self.item(full)?;
         self.vouches(item, raw.stamp).then_some(&item.content)
     }
 
@@ -219,14 +242,33 @@ impl ContentIndex {
     /// the module URI), if the index vouches for them: they move into the
     /// new inventory instead of being copied.
     pub(crate) fn take_module(&mut self, raw: &RawFile) -> Option<Vec<FileInfo>> {
-        let item = self.items.get(&raw.path)?;
+        let at = self.at(&raw.path)?;
+        let item = &self.items[at].1;
         if !self.vouches(item, raw.stamp) || !matches!(item.content, Content::Module(_)) {
             return None;
         }
-        match self.items.remove(&raw.path)?.content {
+        // What is left no longer vouches for anything.
+        let taken = std::mem::replace(
+            &mut self.items[at].1,
+            Item {
+                stamp: Stamp::None,
+                content: Content::Module(Vec::new()),
+            },
+        );
+        match taken.content {
             Content::Module(files) => Some(files),
             Content::File { .. } => None,
         }
+    }
+
+    /// Where the item at `full` lies in the sorted items.
+    fn at(&self, full: &EntryPath) -> Option<usize> {
+        self.items.binary_search_by(|(p, _)| p.cmp(full)).ok()
+    }
+
+    /// The item at `full`.
+    fn item(&self, full: &EntryPath) -> Option<&Item> {
+        self.at(full).map(|at| &self.items[at].1)
     }
 
     /// Whether `item` still describes a file whose stamp is now `stamp`.
@@ -259,49 +301,52 @@ impl ContentIndex {
         out
     }
 
-    /// Describes `app` (just written) whose files are `files` (full path,
-    /// size, SHA-256, sorted by path): the content an operation predicted,
-    /// with the stamps `app` has now. `start` is when the operation began
-    /// reading, so every file it wrote is racy and read again next time.
+    /// Describes `app` (just written) whose files are `files` (consumed:
+    /// a module's files move into the index): the content an operation
+    /// predicted, with the stamps `app` has now. `start` is when the
+    /// operation began reading, so every file it wrote is racy and read
+    /// again next time.
     pub(crate) fn describe(
         app: &Application,
-        files: &[(EntryPath, u64, [u8; 32])],
+        mut files: Inventory,
         digest: Digest,
         start: ScanStart,
     ) -> crate::error::Result<ContentIndex> {
-        let find = |full: &EntryPath| {
-            files
-                .binary_search_by(|f| f.0.cmp(full))
-                .ok()
-                .map(|i| (files[i].1, files[i].2))
+        let find = |files: &Inventory, full: &EntryPath| {
+            files.find(full.as_str()).map(|f| (f.size, f.sha256))
         };
         let mut builder = IndexBuilder::new(start);
         for raw in &app.app_files {
-            if let Some((size, sha)) = find(&raw.path) {
+            if let Some((size, sha)) = find(&files, &raw.path) {
                 builder.file(raw.stamp, &raw.path, size, sha);
             }
         }
+        let root = app
+            .module_data
+            .values()
+            .any(|d| matches!(d, ModuleData::Root));
         for module in &app.modules {
             match app.module_data.get(&module.uri) {
                 Some(ModuleData::Nested(raw)) => {
-                    if let Some((size, sha)) = find(&raw.path) {
+                    if let Some((size, sha)) = find(&files, &raw.path) {
                         // A module that cannot be read, kept as a plain file.
                         builder.file(Stamp::None, &raw.path, size, sha);
                         continue;
                     }
-                    let prefix = format!("{}/", module.uri);
-                    let from = files.partition_point(|f| f.0.as_str() < prefix.as_str());
-                    let inside: Vec<FileInfo> = files[from..]
-                        .iter()
-                        .take_while(|f| f.0.as_str().starts_with(&prefix))
-                        .filter_map(|f| {
-                            Some(FileInfo {
-                                path: f.0.strip_dir(&module.uri)?,
-                                size: f.1,
-                                sha256: f.2,
+                    // Its files move out unless another module overlaps
+                    // its directory (and so reads them too).
+                    let alone = !root
+                        && app
+                            .modules
+                            .iter()
+                            .filter(|m| {
+                                m.uri == module.uri
+                                    || m.uri.is_inside(&module.uri)
+                                    || module.uri.is_inside(&m.uri)
                             })
-                        })
-                        .collect();
+                            .count()
+                            == 1;
+                    let inside = files.files_under(&module.uri, alone);
                     builder.items.push((
                         raw.path.clone(),
                         raw.stamp,
@@ -311,14 +356,14 @@ impl ContentIndex {
                 Some(ModuleData::Dir(dir)) => {
                     for raw in app.source.list_dir(dir)? {
                         let full = dir.join(&raw.path);
-                        if let Some((size, sha)) = find(&full) {
+                        if let Some((size, sha)) = find(&files, &full) {
                             builder.file(raw.stamp, &full, size, sha);
                         }
                     }
                 }
                 Some(ModuleData::Root) => {
                     for raw in app.source.list(&|_| false)?.files {
-                        if let Some((size, sha)) = find(&raw.path) {
+                        if let Some((size, sha)) = find(&files, &raw.path) {
                             builder.file(raw.stamp, &raw.path, size, sha);
                         }
                     }
@@ -326,19 +371,21 @@ impl ContentIndex {
                 Some(ModuleData::Missing) | None => {}
             }
         }
-        Ok(builder.build(app.form(), digest, &|_| None))
+        drop(files);
+        Ok(builder.build(app.form(), digest, &mut |_| None))
     }
 
     /// Describes the expanded application `app` just changed in place (its
-    /// module layout unchanged): every file holds what `files` says (full
-    /// path, size, SHA-256, sorted); a file `written` gets the stamp it has
-    /// now, every other one keeps the stamp `before` took while reading it
-    /// (a scan of this very operation), so nothing is walked again.
+    /// module layout unchanged): every file holds what `files` says
+    /// (consumed: its files move into the index); a file `written` gets the
+    /// stamp it has now, every other one keeps the stamp `before` gives, the
+    /// one a scan of this very operation took while reading it, so nothing
+    /// is walked again.
     pub(crate) fn describe_written(
         app: &Application,
-        before: &HashMap<EntryPath, Stamp>,
+        before: &dyn Fn(&EntryPath) -> Option<Stamp>,
         written: &dyn Fn(&EntryPath) -> bool,
-        files: &[(EntryPath, u64, [u8; 32])],
+        files: Inventory,
         digest: Digest,
         start: ScanStart,
     ) -> ContentIndex {
@@ -349,27 +396,72 @@ impl ContentIndex {
                     _ => Stamp::None,
                 }
             } else {
-                before.get(full).copied().unwrap_or(Stamp::None)
+                before(full).unwrap_or(Stamp::None)
             }
         };
-        let mut builder = IndexBuilder::new(start);
-        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::default();
-        for (full, size, sha256) in files {
-            if let Some((Scope::Module(uri), rel)) = app.locate(full)
-                && matches!(app.module_data.get(&uri), Some(ModuleData::Nested(_)))
-            {
-                modules.entry(uri).or_default().push(FileInfo {
-                    path: rel,
-                    size: *size,
-                    sha256: *sha256,
-                });
-                continue;
+        // The nested module archive holding a full path, as `app.locate`
+        // finds it, and the path inside it.
+        let nested = |full: &str| -> Option<(EntryPath, usize)> {
+            for module in &app.modules {
+                if module.uri.as_str() == full {
+                    return None;
+                }
+                if full
+                    .strip_prefix(module.uri.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+                {
+                    return matches!(
+                        app.module_data.get(&module.uri),
+                        Some(ModuleData::Nested(_))
+                    )
+                    .then(|| (module.uri.clone(), module.uri.as_str().len() + 1));
+                }
             }
-            builder.file(stamp(full), full, *size, *sha256);
+            None
+        };
+        let mut builder = IndexBuilder::new(start);
+        // At most one item per file and module: no growth past it.
+        builder.items.reserve_exact(
+            files.scopes.iter().map(|s| s.files.len()).sum::<usize>() + app.modules.len(),
+        );
+        let mut modules: HashMap<EntryPath, Vec<FileInfo>> = HashMap::default();
+        let mut full_buf = String::new();
+        for scope in files.scopes {
+            for file in scope.files {
+                full_buf.clear();
+                if let Scope::Module(uri) = &scope.scope {
+                    full_buf.push_str(uri.as_str());
+                    full_buf.push('/');
+                }
+                full_buf.push_str(file.path.as_str());
+                if let Some((uri, cut)) = nested(&full_buf) {
+                    let path = if scope.scope == Scope::Module(uri.clone()) {
+                        Some(file.path)
+                    } else {
+                        full_buf.get(cut..).and_then(|rel| EntryPath::new(rel).ok())
+                    };
+                    if let Some(path) = path {
+                        modules.entry(uri).or_default().push(FileInfo {
+                            path,
+                            size: file.size,
+                            sha256: file.sha256,
+                        });
+                    }
+                    continue;
+                }
+                let full = match &scope.scope {
+                    Scope::Application => file.path,
+                    Scope::Module(uri) => uri.join(&file.path),
+                };
+                builder.file(stamp(&full), &full, file.size, file.sha256);
+            }
         }
         for module in &app.modules {
             if let Some(ModuleData::Nested(raw)) = app.module_data.get(&module.uri) {
-                let inside = modules.remove(&module.uri).unwrap_or_default();
+                let mut inside = modules.remove(&module.uri).unwrap_or_default();
+                if !inside.is_sorted_by(|a, b| a.path <= b.path) {
+                    inside.sort_by(|a, b| a.path.cmp(&b.path));
+                }
                 builder.items.push((
                     raw.path.clone(),
                     stamp(&raw.path),
@@ -377,7 +469,7 @@ impl ContentIndex {
                 ));
             }
         }
-        builder.build(app.form(), digest, &|_| None)
+        builder.build(app.form(), digest, &mut |_| None)
     }
 
     /// Writes the index (see [`ContentIndex::decode`] for the format).
@@ -397,13 +489,11 @@ impl ContentIndex {
             self.digest,
             self.items.len()
         )?;
-        let mut items: Vec<(&EntryPath, &Item)> = self.items.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
         // Records are formatted into one buffer and written (and hashed) in
         // large pieces: small writes through the hasher cost more than the
         // formatting.
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-        for (path, item) in items {
+        for (path, item) in &self.items {
             let stamp = encode_stamp(&item.stamp);
             match &item.content {
                 Content::File { size, sha256 } => {
@@ -477,7 +567,7 @@ impl ContentIndex {
         let taken_at_ns = number(&r.field("taken-at")?)?;
         let digest: Digest = r.field("digest")?.parse()?;
         let count: u64 = number(&r.field("items")?)?;
-        let mut items = HashMap::default();
+        let mut items = Vec::new();
         for _ in 0..count {
             let record = r.record()?;
             let mut parts = record.splitn(5, ' ');
@@ -496,7 +586,10 @@ impl ContentIndex {
                         .splitn(4, ' ')
                         .nth(3)
                         .ok_or("a record is cut short")?;
-                    let mut files = Vec::new();
+                    // The count is the file's word: capacity up to a bound,
+                    // exact for any module of fewer files.
+                    let mut files =
+                        Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(1 << 16));
                     for _ in 0..n {
                         let file = r.record()?;
                         let mut parts = file.splitn(3, ' ');
@@ -506,12 +599,13 @@ impl ContentIndex {
                         let path = EntryPath::new(next()?).map_err(|p| p.to_string())?;
                         files.push(FileInfo { path, size, sha256 });
                     }
+                    files.shrink_to_fit();
                     (rest.to_owned(), Content::Module(files))
                 }
                 other => return Err(format!("unknown record kind {other:?}")),
             };
             let path = EntryPath::new(&path).map_err(|p| p.to_string())?;
-            items.insert(path, Item { stamp, content });
+            items.push((path, Item { stamp, content }));
         }
         let expected = hex(&r.sha.finalize_reset());
         let mut end = String::new();
@@ -525,7 +619,7 @@ impl ContentIndex {
             form,
             taken_at_ns,
             digest,
-            items,
+            items: sorted_items(items),
         })
     }
 
@@ -576,6 +670,23 @@ impl ContentIndex {
 
     /// The largest index file that is read.
     pub(crate) const MAX_BYTES: u64 = MAX_INDEX_BYTES;
+}
+
+/// `items` sorted by path, of items with one path the last one (as a map
+/// would keep it).
+fn sorted_items(mut items: Vec<(EntryPath, Item)>) -> Vec<(EntryPath, Item)> {
+    if !items.is_sorted_by(|a, b| a.0 < b.0) {
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        items.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+    }
+    items.shrink_to_fit();
+    items
 }
 
 fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -722,40 +833,41 @@ mod tests {
     }
 
     fn sample() -> ContentIndex {
-        let mut items = HashMap::default();
-        items.insert(
-            path("a b/x\ty.txt"),
-            Item {
-                stamp: Stamp::Disk {
-                    size: 3,
-                    mtime_ns: 1,
-                    ctime_ns: -2,
-                    inode: 4,
-                    device: 5,
+        let items = vec![
+            (
+                path("a b/x\ty.txt"),
+                Item {
+                    stamp: Stamp::Disk {
+                        size: 3,
+                        mtime_ns: 1,
+                        ctime_ns: -2,
+                        inode: 4,
+                        device: 5,
+                    },
+                    content: Content::File {
+                        size: 3,
+                        sha256: [7; 32],
+                    },
                 },
-                content: Content::File {
-                    size: 3,
-                    sha256: [7; 32],
+            ),
+            (
+                path("shop.war"),
+                Item {
+                    stamp: Stamp::Entry {
+                        crc32: 9,
+                        packed: 10,
+                        size: 11,
+                        method: 8,
+                        offset: 12,
+                    },
+                    content: Content::Module(vec![FileInfo {
+                        path: path("WEB-INF/web.xml"),
+                        size: 13,
+                        sha256: [1; 32],
+                    }]),
                 },
-            },
-        );
-        items.insert(
-            path("shop.war"),
-            Item {
-                stamp: Stamp::Entry {
-                    crc32: 9,
-                    packed: 10,
-                    size: 11,
-                    method: 8,
-                    offset: 12,
-                },
-                content: Content::Module(vec![FileInfo {
-                    path: path("WEB-INF/web.xml"),
-                    size: 13,
-                    sha256: [1; 32],
-                }]),
-            },
-        );
+            ),
+        ];
         ContentIndex {
             form: Form::Expanded,
             taken_at_ns: 42,
@@ -771,6 +883,57 @@ mod tests {
         index.encode(&mut bytes).unwrap_or_else(|e| panic!("{e}"));
         let back = ContentIndex::decode(&mut &bytes[..]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, index);
+    }
+
+    #[test]
+    fn items_are_sorted_and_the_last_of_one_path_counts() {
+        let item = |n: u8| Item {
+            stamp: Stamp::None,
+            content: Content::File {
+                size: u64::from(n),
+                sha256: [n; 32],
+            },
+        };
+        let items = sorted_items(vec![
+            (path("b"), item(1)),
+            (path("a"), item(2)),
+            (path("b"), item(3)),
+            (path("c"), item(4)),
+        ]);
+        let got: Vec<(&str, &Content)> = items
+            .iter()
+            .map(|(p, i)| (p.as_str(), &i.content))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", &item(2).content),
+                ("b", &item(3).content),
+                ("c", &item(4).content)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_taken_module_no_longer_vouches() {
+        let mut index = sample();
+        let stamp = Stamp::Entry {
+            crc32: 9,
+            packed: 10,
+            size: 11,
+            method: 8,
+            offset: 12,
+        };
+        let raw = RawFile {
+            path: path("shop.war"),
+            size: 11,
+            locator: crate::source::Locator::Zip(0),
+            stamp,
+        };
+        let files = index.take_module(&raw).map(|f| f.len());
+        assert_eq!(files, Some(1));
+        assert!(index.take_module(&raw).is_none());
+        assert!(index.lookup(&raw, &path("shop.war")).is_none());
     }
 
     #[test]
@@ -802,7 +965,7 @@ mod tests {
         let raw = |stamp| RawFile {
             path: path("a b/x\ty.txt"),
             size: 3,
-            locator: crate::source::Locator::Disk("x".into()),
+            locator: crate::source::Locator::Disk(std::path::Path::new("x").into()),
             stamp,
         };
         let full = path("a b/x\ty.txt");

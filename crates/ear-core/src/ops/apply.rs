@@ -356,7 +356,7 @@ fn apply_to_output(
     }
     let set = ChangeSet::build(&app, update, &plan)?;
     check_space(&app, &set, &plan, options, out, None)?;
-    let after = match &inventory {
+    let after = match inventory {
         Some(inv) => Some(predict(inv, &set)?.digest),
         None => None,
     };
@@ -538,7 +538,7 @@ pub(super) fn apply_locked(
 ) -> Result<ApplyReport> {
     let app = Application::open_with(app_path, &options.plan.limits)?;
     let start = ScanStart::now();
-    let scan = content::scan(&app, state, start, options.progress.as_ref())?;
+    let mut scan = content::scan(&app, state, start, options.progress.as_ref())?;
     let inventory = &scan.inventory;
     let digest = inventory.digest();
     check_expected(app_path, digest, options)?;
@@ -605,7 +605,9 @@ pub(super) fn apply_locked(
         })
         .sum();
     check_space(&app, &set, &plan, options, &output, Some((state, backups)))?;
-    let predicted = predict(inventory, &set)?;
+    // The inventory moves into the prediction, which moves into the new
+    // index: the file list is held once.
+    let predicted = predict(scan.take_inventory(), &set)?;
     let digest_after = predicted.digest;
 
     let now = UtcTime::now();
@@ -647,7 +649,7 @@ pub(super) fn apply_locked(
         state.event("failed", Some(&id), &err.to_string());
         return Err(err);
     }
-    content::index_written(&app, &scan, &set, state, &predicted, start);
+    content::index_written(&app, &mut scan, &set, state, predicted, start);
     record.status = Status::Applied;
     if let Err(err) = state.write_record(&record) {
         // The application is the new version; only its record lags behind.

@@ -49,10 +49,10 @@ pub(super) fn keep_index(state: &StateDir, scan: Scan) {
 /// is racy, so read again next time.
 pub(super) fn index_written(
     app: &Application,
-    scan: &Scan,
+    scan: &mut Scan,
     set: &ChangeSet,
     state: &StateDir,
-    predicted: &Predicted,
+    predicted: Predicted,
     start: ScanStart,
 ) {
     // Only a nested module archive is indexed differently from a file: the
@@ -68,24 +68,26 @@ pub(super) fn index_written(
                         .extension()
                         .is_some_and(|e| is_module_extension(e.as_str())))
         });
+    let Predicted { digest, content } = predicted;
     let described = if app.form() == Form::Expanded && same_layout {
         let mut written: HashSet<EntryPath> = set.app.keys().cloned().collect();
         for (uri, files) in &set.module_files {
             written.insert(uri.clone());
             written.extend(files.keys().map(|rel| uri.join(rel)));
         }
+        scan.sort_stamps();
+        let scan = &*scan;
         Ok(ContentIndex::describe_written(
             app,
-            &scan.stamps(),
+            &|p| scan.stamp_of(p),
             &|p| written.contains(p),
-            &predicted.files,
-            predicted.digest,
+            content,
+            digest,
             start,
         ))
     } else {
-        Application::open_with(app.path(), app.limits()).and_then(|after| {
-            ContentIndex::describe(&after, &predicted.files, predicted.digest, start)
-        })
+        Application::open_with(app.path(), app.limits())
+            .and_then(|after| ContentIndex::describe(&after, content, digest, start))
     };
     match described {
         Ok(index) if state.write_index(&index).is_ok() => {}
@@ -253,6 +255,11 @@ fn verify_locked(
     options: &VerifyOptions,
 ) -> Result<VerifyReport> {
     let app = Application::open(app_path)?;
+    // The index is read first only for what it says of itself (its form and
+    // digest), and dropped: it is not held while the application is read. It
+    // is read again only when the application drifted, to name the files.
+    let (index, index_problem) = state.read_index();
+    let index_digest = index.filter(|i| i.form() == app.form()).map(|i| i.digest());
     let start = ScanStart::now();
     let fresh = app.scan(None, start, options.progress.as_ref())?;
     let digest = fresh.inventory.digest();
@@ -262,30 +269,33 @@ fn verify_locked(
         ..
     } = fresh.stats;
     let fresh = fresh.index();
-    let (index, index_problem) = state.read_index();
-    let index = index.filter(|i| i.form() == app.form());
     let last_record = state
         .records()?
         .into_iter()
         .rev()
         .find(|r| r.status == Status::Applied);
-    let (expected, baseline) = match (options.expect_digest, &last_record, &index) {
+    let (expected, baseline) = match (options.expect_digest, &last_record, index_digest) {
         (Some(d), _, _) => (Some(d), Baseline::Option),
         (None, Some(r), _) => (Some(r.digest_after), Baseline::Record),
-        (None, None, Some(i)) => (Some(i.digest()), Baseline::Index),
+        (None, None, Some(i)) => (Some(i), Baseline::Index),
         (None, None, None) => (None, Baseline::None),
     };
-    let drifted_index = index.as_ref().filter(|i| Some(i.digest()) == expected);
+    let index_knows = index_digest.is_some() && index_digest == expected;
     let mut drifted = Vec::new();
     let clean = expected.is_none_or(|e| e == digest);
-    if !clean && let Some(known) = drifted_index {
+    if !clean
+        && index_knows
+        && let (Some(known), _) = state.read_index()
+        && known.form() == app.form()
+        && Some(known.digest()) == expected
+    {
         drifted = compare(&known.files(), &fresh.files());
     }
-    let drifted_known = clean || drifted_index.is_some();
+    let drifted_known = clean || index_knows;
     // A clean application gets a fresh index; a drifted one keeps the index
     // of its expected content, so that the files stay named until the next
     // apply or rollback (which reads the drifted files again by their stamps).
-    let kept = if clean || index.is_none() {
+    let kept = if clean || index_digest.is_none() {
         state.write_index(&fresh)?;
         "refreshed"
     } else {

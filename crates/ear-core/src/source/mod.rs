@@ -38,8 +38,10 @@ pub(crate) type DynZip = ZipArchive<Box<dyn ReadSeek>>;
 pub(crate) enum Locator {
     /// Entry index in the outer archive.
     Zip(usize),
-    /// A file on disk (expanded form).
-    Disk(PathBuf),
+    /// A file on disk (expanded form): the folder its path is relative to,
+    /// shared by every file of one listing (a path per file would cost
+    /// about 100 bytes each).
+    Disk(Arc<Path>),
 }
 
 /// One file found by a listing.
@@ -53,6 +55,22 @@ pub(crate) struct RawFile {
     pub locator: Locator,
     /// What identifies the bytes without reading them (content index).
     pub stamp: Stamp,
+}
+
+impl RawFile {
+    /// The file listed under the folder `dir` (its path relative to `dir`)
+    /// as a listing of `dir`'s parent sees it: `dir/path`.
+    pub(crate) fn under(mut self, dir: &EntryPath) -> RawFile {
+        if let Locator::Disk(base) = &self.locator {
+            // The listing's folder was the parent's folder joined with `dir`.
+            let up = dir.as_str().split('/').count();
+            if let Some(parent) = base.ancestors().nth(up) {
+                self.locator = Locator::Disk(Arc::from(parent));
+            }
+        }
+        self.path = dir.join(&self.path);
+        self
+    }
 }
 
 /// What identifies a file's bytes without reading them: the validators of
@@ -223,7 +241,7 @@ impl Source {
                     Ok(m) if m.is_file() => Ok(Some(RawFile {
                         path: path.clone(),
                         size: m.len(),
-                        locator: Locator::Disk(disk),
+                        locator: Locator::Disk(Arc::from(root.as_path())),
                         stamp: Stamp::of_disk(&m),
                     })),
                     Ok(_) => Ok(None),
@@ -355,8 +373,10 @@ impl Source {
                     .map_err(|e| Error::zip(format!("{}!{}", path.display(), file.path), e))?;
                 f(&mut entry)
             }
-            (Locator::Disk(disk), _) => {
-                let mut handle = File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?;
+            (Locator::Disk(base), _) => {
+                let disk = base.join(file.path.as_str());
+                let mut handle =
+                    File::open(&disk).map_err(|e| Error::io("cannot read", &disk, e))?;
                 f(&mut handle)
             }
             (Locator::Zip(_), Source::Directory { root }) => Err(Error::io(
@@ -405,8 +425,9 @@ impl Source {
             ));
         }
         let bytes = match &file.locator {
-            Locator::Disk(disk) => {
-                Bytes::file(File::open(disk).map_err(|e| Error::io("cannot read", disk, e))?)
+            Locator::Disk(base) => {
+                let disk = base.join(file.path.as_str());
+                Bytes::file(File::open(&disk).map_err(|e| Error::io("cannot read", &disk, e))?)
             }
             Locator::Zip(index) => match self.stored_window(*index) {
                 Some(window) => window,
@@ -615,6 +636,7 @@ fn walk_dir(
     keep_apart: &dyn Fn(&EntryPath) -> bool,
     listing: &mut Listing,
 ) -> Result<()> {
+    let base: Arc<Path> = Arc::from(root);
     let mut walker = WalkDir::new(root)
         .min_depth(1)
         .sort_by_file_name()
@@ -660,7 +682,7 @@ fn walk_dir(
             listing.files.push(RawFile {
                 path,
                 size,
-                locator: Locator::Disk(item.path().to_path_buf()),
+                locator: Locator::Disk(Arc::clone(&base)),
                 stamp,
             });
         } else if file_type.is_symlink() {
@@ -911,5 +933,35 @@ impl Seek for Bytes {
         self.pos = target
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         Ok(self.pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_listed_under_a_folder_reads_from_the_root_too() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tmp", ".", e))?;
+        let sub = dir.path().join("d.war/sub");
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io("mkdir", &sub, e))?;
+        let at = sub.join("f.txt");
+        std::fs::write(&at, b"hello").map_err(|e| Error::io("write", &at, e))?;
+        let source = Source::Directory {
+            root: dir.path().to_path_buf(),
+        };
+        let folder = EntryPath::new("d.war").map_err(|p| Error::UnsafePath {
+            container: "test".into(),
+            entry: "d.war".into(),
+            problem: p,
+        })?;
+        let listed = source.list_dir(&folder)?;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].path.as_str(), "sub/f.txt");
+        assert_eq!(source.read(&listed[0])?, b"hello");
+        let from_root = listed[0].clone().under(&folder);
+        assert_eq!(from_root.path.as_str(), "d.war/sub/f.txt");
+        assert_eq!(source.read(&from_root)?, b"hello");
+        Ok(())
     }
 }

@@ -20,12 +20,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest as _, Sha256};
-
 use crate::error::{Error, Result};
 use crate::fs::{parent_dir, sync_dir, temp_prefix};
 use crate::model::ScopeReader;
-use crate::model::inventory::{full_path_bytes, hash_path, sha256_of};
+use crate::model::inventory::{FileInfo, ScopeInventory, rel_in, sha256_of};
 use crate::model::{Application, DESCRIPTOR_PATH, Digest, Form, Inventory, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Op, Origin, Plan};
@@ -329,24 +327,31 @@ pub(crate) fn rebuilt_modules(app: &Application, set: &ChangeSet) -> BTreeSet<En
         .collect()
 }
 
+/// A file's size and SHA-256 after a change, `None` when it is deleted.
+type NewFile = Option<(u64, [u8; 32])>;
+
 /// What the application will hold once a change set is written.
 #[derive(Debug)]
 pub(crate) struct Predicted {
     /// Its content digest.
     pub digest: Digest,
-    /// Every file by full path, sorted, with its size and SHA-256 (what
-    /// the content index will say of it).
-    pub files: Vec<(EntryPath, u64, [u8; 32])>,
+    /// Every file with its size and SHA-256 (what the content index will
+    /// say of it), by the scopes of the application before: a new file lies
+    /// in the scope where a file of its path was, else in the first module
+    /// scope whose directory holds it, else in the application scope. Only
+    /// the full paths count; the files of an unchanged scope are those of
+    /// the inventory before, moved, not copied.
+    pub content: Inventory,
 }
 
 /// The content the application will have once `set` is written: the files
-/// of `before` merged with the hashes of what the set writes (new content is
-/// read once, streamed).
-pub(crate) fn predict(before: &Inventory, set: &ChangeSet) -> Result<Predicted> {
-    // What changes, by full path (small); everything else streams from `before`.
-    let mut changed: BTreeMap<EntryPath, Option<(u64, [u8; 32])>> = BTreeMap::new();
+/// of `before` (consumed: its files move into the prediction) merged with
+/// the hashes of what the set writes (new content is read once, streamed).
+pub(crate) fn predict(before: Inventory, set: &ChangeSet) -> Result<Predicted> {
+    // What changes, by full path (small); everything else moves from `before`.
+    let mut changed: BTreeMap<EntryPath, NewFile> = BTreeMap::new();
     let location = |path: &EntryPath| format!("{}!{path}", set.update.source().display());
-    let hash = |path: &EntryPath, action: &Action| -> Result<Option<(u64, [u8; 32])>> {
+    let hash = |path: &EntryPath, action: &Action| -> Result<NewFile> {
         action
             .as_ref()
             .map(|new| {
@@ -387,50 +392,92 @@ pub(crate) fn predict(before: &Inventory, set: &ChangeSet) -> Result<Predicted> 
             .iter()
             .any(|m| rel.is_inside(m) || &rel == m),
     };
-    // Merge the sorted files of `before` with the sorted changes.
-    let mut files = Vec::new();
-    let mut pending = changed.into_iter().peekable();
-    let keep = |files: &mut Vec<_>, path: EntryPath, new: Option<(u64, [u8; 32])>| {
-        if let Some((size, sha)) = new {
-            files.push((path, size, sha));
+    let Inventory {
+        mut scopes,
+        warnings,
+    } = before;
+    if !scopes.iter().any(|s| s.scope == Scope::Application) {
+        scopes.insert(
+            0,
+            ScopeInventory {
+                scope: Scope::Application,
+                files: Vec::new(),
+            },
+        );
+    }
+    // Each change goes to the scope that holds its path (the first, as the
+    // digest's order meets them), else the first module scope whose
+    // directory holds it, else the application scope; in path order, so
+    // each scope's changes are sorted.
+    let mut changes: Vec<Vec<(EntryPath, NewFile)>> = vec![Vec::new(); scopes.len()];
+    for (full, new) in changed {
+        let held = scopes.iter().position(|s| {
+            rel_in(&s.scope, full.as_str()).is_some_and(|rel| {
+                s.files
+                    .binary_search_by(|f| f.path.as_str().cmp(rel))
+                    .is_ok()
+            })
+        });
+        let at = held
+            .or_else(|| {
+                scopes.iter().position(|s| {
+                    matches!(s.scope, Scope::Module(_)) && rel_in(&s.scope, full.as_str()).is_some()
+                })
+            })
+            .or_else(|| scopes.iter().position(|s| s.scope == Scope::Application))
+            .unwrap_or(0);
+        let rel = match &scopes[at].scope {
+            Scope::Application => Some(full),
+            Scope::Module(uri) => full.strip_dir(uri),
+        };
+        if let (Some(rel), Some(slot)) = (rel, changes.get_mut(at)) {
+            slot.push((rel, new));
         }
-    };
-    for (scope, file) in before.sorted_files() {
-        let key: Vec<u8> = full_path_bytes(scope, &file.path).collect();
-        while let Some((path, _)) = pending.peek() {
-            if path.as_str().as_bytes() < key.as_slice() {
-                if let Some((path, new)) = pending.next() {
-                    keep(&mut files, path, new);
+    }
+    // Merge each scope's sorted files with its sorted changes.
+    let mut merged = Vec::with_capacity(scopes.len());
+    for (ScopeInventory { scope, files }, scope_changes) in scopes.into_iter().zip(changes) {
+        let mut out = Vec::with_capacity(files.len() + scope_changes.len());
+        let mut pending = scope_changes.into_iter().peekable();
+        let keep = |out: &mut Vec<FileInfo>, path: EntryPath, new: NewFile| {
+            if let Some((size, sha256)) = new {
+                out.push(FileInfo { path, size, sha256 });
+            }
+        };
+        for file in files {
+            while let Some((path, _)) = pending.peek() {
+                if path < &file.path {
+                    if let Some((path, new)) = pending.next() {
+                        keep(&mut out, path, new);
+                    }
+                } else {
+                    break;
                 }
-            } else {
-                break;
             }
-        }
-        if pending
-            .peek()
-            .is_some_and(|(p, _)| p.as_str().as_bytes() == key.as_slice())
-        {
-            if let Some((path, new)) = pending.next() {
-                keep(&mut files, path, new);
+            if pending.peek().is_some_and(|(p, _)| p == &file.path) {
+                if let Some((_, new)) = pending.next() {
+                    keep(&mut out, file.path, new);
+                }
+                continue;
             }
-            continue;
+            if in_replaced(&scope, &file.path) {
+                continue;
+            }
+            out.push(file);
         }
-        if in_replaced(scope, &file.path) {
-            continue;
+        for (path, new) in pending {
+            keep(&mut out, path, new);
         }
-        files.push((scope.full_path(&file.path), file.size, file.sha256));
+        out.shrink_to_fit();
+        merged.push(ScopeInventory { scope, files: out });
     }
-    for (path, new) in pending {
-        keep(&mut files, path, new);
-    }
-    let mut hasher = Sha256::new();
-    for (path, _, sha) in &files {
-        hash_path(&mut hasher, &Scope::Application, path);
-        hasher.update(sha);
-    }
+    let content = Inventory {
+        scopes: merged,
+        warnings,
+    };
     Ok(Predicted {
-        digest: Digest(hasher.finalize().into()),
-        files,
+        digest: content.digest(),
+        content,
     })
 }
 
