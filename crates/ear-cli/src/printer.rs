@@ -99,7 +99,7 @@ impl Printer {
             Err(err) => return self.error(err.as_ref()),
         };
         if self.verbose {
-            for line in render::read_summary(&done.output) {
+            for line in read_summary(&done.output) {
                 self.stderr(&line);
             }
         }
@@ -210,5 +210,28 @@ enum Unwritten {
 impl From<serde_json::Error> for Unwritten {
     fn from(err: serde_json::Error) -> Self {
         Unwritten::Json(err)
+    }
+}
+
+/// What reading the application cost, for `--verbose` (on stderr).
+fn read_summary(output: &crate::commands::Output) -> Vec<String> {
+    let line = |what: &str, s: &ear_core::ScanStats| {
+        format!(
+            "earpatch: {what}: read and hashed {} files ({} bytes); {} files vouched for by the content index",
+            s.files_hashed, s.bytes_hashed, s.files_indexed
+        )
+    };
+    match output {
+        Output::Apply(r) => r.scanned.iter().map(|s| line("apply", s)).collect(),
+        Output::Rollback { reports, .. } => reports
+            .iter()
+            .filter_map(|r| r.scanned.as_ref())
+            .map(|s| line("rollback step", s))
+            .collect(),
+        Output::Verify(r) => vec![format!(
+            "earpatch: verify: read and hashed {} files ({} bytes), ignoring the content index",
+            r.files, r.bytes
+        )],
+        _ => Vec::new(),
     }
 }

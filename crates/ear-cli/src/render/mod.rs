@@ -113,30 +113,6 @@ pub fn error_document(command: &str, err: &dyn std::error::Error, exit_code: i32
     json(&doc).unwrap_or_else(|_| String::from("{\"schema\":\"earpatch.error/v1\"}\n"))
 }
 
-/// What reading the application cost, for `--verbose` (on stderr).
-pub fn read_summary(output: &crate::commands::Output) -> Vec<String> {
-    use crate::commands::Output;
-    let line = |what: &str, s: &ear_core::ScanStats| {
-        format!(
-            "earpatch: {what}: read and hashed {} files ({} bytes); {} files vouched for by the content index",
-            s.files_hashed, s.bytes_hashed, s.files_indexed
-        )
-    };
-    match output {
-        Output::Apply(r) => r.scanned.iter().map(|s| line("apply", s)).collect(),
-        Output::Rollback { reports, .. } => reports
-            .iter()
-            .filter_map(|r| r.scanned.as_ref())
-            .map(|s| line("rollback step", s))
-            .collect(),
-        Output::Verify(r) => vec![format!(
-            "earpatch: verify: read and hashed {} files ({} bytes), ignoring the content index",
-            r.files, r.bytes
-        )],
-        _ => Vec::new(),
-    }
-}
-
 /// `value` pretty-printed, one line feed after it.
 pub fn json(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
     Ok(serde_json::to_string_pretty(value)? + "\n")

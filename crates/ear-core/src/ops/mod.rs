@@ -5,15 +5,18 @@
 //! ([`crate::state`]); the layers below never call up into it.
 
 mod apply;
+mod approval;
 mod content;
 mod diff;
 mod prune;
 mod recover;
 mod rollback;
 mod status;
+mod verify;
 
-pub use apply::{ApplyOptions, ApplyReport, Approval, Outcome, apply};
-pub use content::{Baseline, Drift, DriftedFile, VerifyOptions, VerifyReport, inventory, verify};
+pub use apply::{ApplyOptions, ApplyReport, Outcome, apply};
+pub use approval::Approval;
+pub use content::inventory;
 pub use diff::{DiffReport, diff};
 pub use prune::{PruneAction, PruneOptions, PruneReport, PrunedRecord, prune};
 pub use recover::{Recovery, ensure_not_interrupted, interrupted, recover};
@@ -21,3 +24,4 @@ pub use rollback::{RollbackOptions, history, rollback};
 pub use status::{
     ChangeCheck, ChangeVerdict, InForce, StateUsage, StatusOptions, StatusReport, status,
 };
+pub use verify::{Baseline, Drift, DriftedFile, VerifyOptions, VerifyReport, verify};

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::content::Baseline;
 use super::recover::{interrupted, state_of};
+use super::verify::Baseline;
 use crate::error::Result;
 use crate::impact::Impact;
 use crate::limits::Limits;
