@@ -68,6 +68,10 @@ pub fn with_schema(name: &str, object: serde_json::Value) -> Result<String, serd
 /// The report of one apply (or rollback step).
 pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, serde_json::Error> {
     if format == Format::Json {
+        // Spec §8: `apply --dry-run` prints the plan object itself.
+        if r.outcome == Outcome::DryRun {
+            return json(&r.plan);
+        }
         return with_schema("earpatch.apply/v1", apply_object(r)?);
     }
     let mut out = plan(&r.plan, format, Detail::Changes, style)?;
