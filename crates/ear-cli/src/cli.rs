@@ -17,9 +17,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// update (.zip), a new application (.ear or directory), a module archive
 /// (.war/.jar/.rar/.sar) or, with --file, any file.
 ///
-/// Exit codes: 0 success; 1 failure (bad input, refused plan, I/O; for
-/// verify, also: the application drifted); 2 usage error; 3 the impact
-/// exceeds --fail-on.
+/// Settings, limits and hooks can be kept in a TOML file: config.toml in
+/// the application's state folder (APP.earpatch/), or --config FILE; flags
+/// override it (see the README's "Configuration file").
+///
+/// Exit codes: 0 success; 1 failure (bad input, refused plan, a failed
+/// pre-hook, I/O; for verify, also: the application drifted); 2 usage
+/// error; 3 the impact exceeds --fail-on; 4 applied or rolled back, but
+/// the post-apply or post-rollback hook failed.
 #[derive(Debug, Parser)]
 #[command(name = "earpatch", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
@@ -32,27 +37,36 @@ pub struct Cli {
     /// Output: colour, quiet, verbose.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// The configuration file: deployment settings, limits and hooks
+    /// (default: config.toml in the application's state folder, when it
+    /// exists). Flags override it.
+    #[arg(long, global = true, value_name = "FILE", env = "EARPATCH_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// Bounds on inputs: every archive is checked from its central directory
 /// before anything is inflated. The defaults fit real applications; raise
-/// one only for an input you trust.
+/// one only for an input you trust. Unset flags take the configuration
+/// file's `[limits]`, then the defaults.
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Limits")]
 pub struct LimitArgs {
     /// Refuse an archive entry whose declared inflated size is more than N
-    /// times its compressed size (entries of 1 MiB or less are exempt).
-    #[arg(long, global = true, value_name = "N", default_value_t = 1_000)]
-    pub max_ratio: u64,
-    /// Refuse an archive whose entries declare more than BYTES in all.
-    #[arg(long, global = true, value_name = "BYTES", default_value_t = 64 << 30)]
-    pub max_inflated: u64,
-    /// Refuse an archive of more than N entries.
-    #[arg(long, global = true, value_name = "N", default_value_t = 1_000_000)]
-    pub max_entries: u64,
-    /// Refuse a descriptor, delete list or deployment.xml larger than BYTES.
-    #[arg(long, global = true, value_name = "BYTES", default_value_t = 16 << 20)]
-    pub max_text: u64,
+    /// times its compressed size (entries of 1 MiB or less are exempt)
+    /// [default: 1000].
+    #[arg(long, global = true, value_name = "N")]
+    pub max_ratio: Option<u64>,
+    /// Refuse an archive whose entries declare more than BYTES in all
+    /// [default: 68719476736, 64 GiB].
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub max_inflated: Option<u64>,
+    /// Refuse an archive of more than N entries [default: 1000000].
+    #[arg(long, global = true, value_name = "N")]
+    pub max_entries: Option<u64>,
+    /// Refuse a descriptor, delete list or deployment.xml larger than BYTES
+    /// [default: 16777216, 16 MiB].
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub max_text: Option<u64>,
 }
 
 /// How much to print, and in colour or not.
@@ -207,7 +221,10 @@ Examples:
   earpatch apply shop.ear shop-fix.zip --expect-digest sha256:867d626a... --dry-run
 
 In place, the state (history, undo bundles, log, lock) is kept in APP.earpatch
-beside APP unless --state-dir says otherwise; `earpatch rollback APP` undoes it.";
+beside APP unless --state-dir says otherwise; `earpatch rollback APP` undoes it.
+The hooks of APP.earpatch/config.toml (or --config) run around an in-place apply
+that changes something: pre-apply reads the plan on stdin and can stop it
+before anything is written; post-apply reads the report (exit 4 if it fails).";
 
 const HISTORY_EXAMPLES: &str = "\
 Examples:
@@ -219,7 +236,10 @@ const ROLLBACK_EXAMPLES: &str = "\
 Examples:
   earpatch rollback shop.ear
   earpatch rollback shop.ear --dry-run   (what the rollback changes and restarts)
-  earpatch rollback shop.ear --to 20261121_193005_shop-fix   (IDs as history lists them)";
+  earpatch rollback shop.ear --to 20261121_193005_shop-fix   (IDs as history lists them)
+
+The pre-rollback and post-rollback hooks of APP.earpatch/config.toml (or
+--config) run around it, as apply's hooks do.";
 
 const DIFF_EXAMPLES: &str = "\
 Examples:
@@ -314,6 +334,9 @@ pub struct ApplyArgs {
     /// APP.earpatch beside APP).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Do not run the configuration file's pre-apply and post-apply hooks.
+    #[arg(long)]
+    pub no_hooks: bool,
 }
 
 /// `earpatch diff`.
@@ -372,6 +395,10 @@ pub struct RollbackArgs {
     /// Print what the rollback would change and restart; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not run the configuration file's pre-rollback and post-rollback
+    /// hooks.
+    #[arg(long)]
+    pub no_hooks: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -438,7 +465,8 @@ pub struct UpdateArgs {
 }
 
 /// Class loader policy (rule E1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Policy {
     /// One class loader per web module (default).
     Multiple,
@@ -446,21 +474,26 @@ pub enum Policy {
     Single,
 }
 
-/// Deployment settings that are not part of the EAR.
+/// Deployment settings that are not part of the EAR. Unset, they come from
+/// the configuration file's `[deployment]`, then the defaults.
 #[derive(Debug, clap::Args)]
 pub struct SettingsArgs {
     /// The application's class loader policy (E1: single turns every module
-    /// start or restart into an application restart).
-    #[arg(long, value_enum, default_value_t = Policy::Multiple)]
-    pub classloader_policy: Policy,
+    /// start or restart into an application restart) [default: multiple].
+    #[arg(long, value_enum)]
+    pub classloader_policy: Option<Policy>,
     /// Read the class loader policy from a WebSphere deployment.xml
     /// (its warClassLoaderPolicy attribute).
     #[arg(long, value_name = "PATH", conflicts_with = "classloader_policy")]
     pub deployment_xml: Option<PathBuf>,
     /// The security provider cannot update dynamically (E2: module starts and
     /// restarts become application restarts).
-    #[arg(long)]
+    #[arg(long, overrides_with = "dynamic_security")]
     pub no_dynamic_security: bool,
+    /// The security provider updates dynamically (the default; overrides a
+    /// configuration file's `dynamic-security = false`).
+    #[arg(long, overrides_with = "no_dynamic_security")]
+    pub dynamic_security: bool,
 }
 
 /// How to report.

@@ -20,6 +20,9 @@ pub enum ExitStatus {
     Usage = 2,
     /// `impact --fail-on`: the impact reaches the threshold.
     ImpactOverThreshold = 3,
+    /// The application was changed (applied or rolled back), then its
+    /// post-apply or post-rollback hook failed.
+    PostHookFailed = 4,
 }
 
 impl ExitStatus {
@@ -50,8 +53,9 @@ mod tests {
             ExitStatus::Failure,
             ExitStatus::Usage,
             ExitStatus::ImpactOverThreshold,
+            ExitStatus::PostHookFailed,
         ]
         .map(|s| s as u8);
-        assert_eq!(codes, [0, 1, 2, 3]);
+        assert_eq!(codes, [0, 1, 2, 3, 4]);
     }
 }

@@ -6,7 +6,9 @@
 
 mod cli;
 mod commands;
+mod config;
 mod exit;
+mod hooks;
 mod printer;
 mod render;
 mod settings;

@@ -80,6 +80,13 @@ impl Printer {
         }))
     }
 
+    /// `line` on stderr with `--verbose`.
+    pub fn verbose(&self, line: &str) {
+        if self.verbose {
+            self.stderr(line);
+        }
+    }
+
     /// Prints clap's own message (a usage error on stderr, or `--help` and
     /// `--version` on stdout) as clap would, and says how to exit.
     pub fn usage(err: &clap::Error) -> ExitStatus {
@@ -116,13 +123,14 @@ impl Printer {
             Err(Unwritten::Json(err)) => return self.error(&err),
             Err(Unwritten::Io(err)) => return self.error(&err),
         }
-        match done.end {
+        match &done.end {
             End::Success | End::Drifted => {}
+            End::PostHookFailed { message } => self.stderr(&format!("error: {message}")),
             End::Strict { warnings } => {
-                self.stderr(&format!("error: {}", report::strict_error(warnings)))
+                self.stderr(&format!("error: {}", report::strict_error(*warnings)))
             }
             End::OverThreshold { effect, threshold } => {
-                self.stderr(&report::fail_on_note(effect, threshold.name));
+                self.stderr(&report::fail_on_note(*effect, threshold.name));
             }
         }
         done.end.status()
@@ -135,26 +143,21 @@ impl Printer {
             Output::Inspect { app, inventory } => render::inspect::render(app, inventory, format)?,
             Output::Plan(plan) => report::plan(plan, format, Detail::Changes, style)?,
             Output::Impact(plan) => report::plan(plan, format, Detail::Reasons, style)?,
-            Output::Apply(r) => report::apply(r, format, style)?,
+            Output::Apply { report: r, hooks } => report::apply(r, hooks, format, style)?,
             Output::Diff(r) => report::diff(r, format, style)?,
             Output::History { app, records, full } => {
                 render::history::records(app, records, *full, format)?
             }
-            Output::Rollback { app, reports } if format == Format::Json => {
-                let steps = reports
-                    .iter()
-                    .map(report::apply_object)
-                    .collect::<Result<Vec<_>, _>>()?;
-                report::with_schema(
-                    "earpatch.rollback/v1",
-                    serde_json::json!({ "application": app, "steps": steps }),
-                )?
-            }
-            Output::Rollback { reports, .. } => {
+            Output::Rollback {
+                app,
+                reports,
+                hooks,
+            } if format == Format::Json => report::rollback_document(app, reports, hooks)?,
+            Output::Rollback { reports, hooks, .. } => {
                 for r in reports {
-                    self.stdout(&report::apply(r, format, style)?)?;
+                    self.stdout(&report::apply(r, &[], format, style)?)?;
                 }
-                return Ok(());
+                return self.stdout(&render::hooks::summary(hooks, format));
             }
             Output::Recover { app, outcome } => render::history::recovery(app, *outcome, format)?,
             Output::Verify(report) => render::verify::render(report, format)?,
@@ -222,7 +225,7 @@ fn read_summary(output: &crate::commands::Output) -> Vec<String> {
         )
     };
     match output {
-        Output::Apply(r) => r.scanned.iter().map(|s| line("apply", s)).collect(),
+        Output::Apply { report: r, .. } => r.scanned.iter().map(|s| line("apply", s)).collect(),
         Output::Rollback { reports, .. } => reports
             .iter()
             .filter_map(|r| r.scanned.as_ref())

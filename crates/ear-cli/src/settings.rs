@@ -1,12 +1,14 @@
 //! Every flag resolved once into typed settings: the deployment [`Settings`]
 //! (reading `--deployment-xml`), [`PlanOptions`], [`ApplyOptions`] (with the
 //! parsed `--expect-digest`), [`RollbackOptions`], the `--fail-on`
-//! [`Threshold`], the update to open and the output [`Format`].
+//! [`Threshold`], the hooks to run, the update to open and the output
+//! [`Format`]. A flag given overrides the configuration file's value; an
+//! unset flag takes it (the file is found and parsed by `config.rs`).
 //!
-//! The only file this module reads is `--deployment-xml`; it opens neither
-//! the application nor the update (a command does, through
-//! [`UpdateSource::open`], so an unreadable APP is reported before a bad
-//! UPDATE, as always). It never prints.
+//! The only file this module reads is the deployment.xml (`--deployment-xml`
+//! or the configuration's); it opens neither the application nor the update
+//! (a command does, through [`UpdateSource::open`], so an unreadable APP is
+//! reported before a bad UPDATE, as always). It never prints.
 
 use std::path::{Path, PathBuf};
 
@@ -16,10 +18,11 @@ use ear_core::{
 };
 
 use crate::cli::{
-    ApplyArgs, Command, DiffArgs, FailOn, Format, Generated, ImpactArgs, LimitArgs, PlanArgs,
-    Policy, PruneArgs, ReportArgs, RollbackArgs, SettingsArgs, StateArgs, StatusArgs, UpdateArgs,
-    VerifyArgs,
+    ApplyArgs, Command, DiffArgs, FailOn, Format, Generated, HistoryArgs, ImpactArgs, LimitArgs,
+    PlanArgs, Policy, PruneArgs, RecoverArgs, ReportArgs, RollbackArgs, SettingsArgs, StateArgs,
+    StatusArgs, UpdateArgs, VerifyArgs,
 };
+use crate::config::{self, Config, Hooks};
 use crate::exit::Failure;
 
 /// The output format of a command (text for `recover` and `generate`, which
@@ -38,6 +41,28 @@ pub fn format(command: &Command) -> Format {
         Command::Verify(a) => a.format,
         Command::Status(a) => a.format,
         Command::Prune(a) => a.format,
+    }
+}
+
+/// The application a command works on and its `--state-dir`, where the
+/// configuration file is looked for (`None` for `diff` and `generate`).
+pub fn target(command: &Command) -> (Option<&Path>, Option<&Path>) {
+    match command {
+        Command::Inspect(a) => (Some(&a.app), a.state_dir.as_deref()),
+        Command::Plan(PlanArgs {
+            update, state_dir, ..
+        })
+        | Command::Impact(ImpactArgs {
+            update, state_dir, ..
+        }) => (Some(&update.app), state_dir.as_deref()),
+        Command::Apply(a) => (Some(&a.update.app), a.state_dir.as_deref()),
+        Command::History(HistoryArgs { state, .. })
+        | Command::Rollback(RollbackArgs { state, .. })
+        | Command::Recover(RecoverArgs { state, .. })
+        | Command::Verify(VerifyArgs { state, .. })
+        | Command::Status(StatusArgs { state, .. })
+        | Command::Prune(PruneArgs { state, .. }) => (Some(&state.app), state.state_dir.as_deref()),
+        Command::Diff(_) | Command::Generate(_) => (None, None),
     }
 }
 
@@ -86,6 +111,8 @@ pub enum Resolved {
         update: UpdateSource,
         /// Everything else.
         options: ApplyOptions,
+        /// The hooks to run (none with `--no-hooks`).
+        hooks: Box<Hooks>,
     },
     /// `diff OLD NEW -o UPDATE.zip`.
     Diff {
@@ -111,6 +138,8 @@ pub enum Resolved {
         app: PathBuf,
         /// `--to`, `--force`, `--dry-run`, `--state-dir`.
         options: RollbackOptions,
+        /// The hooks to run (none with `--no-hooks`).
+        hooks: Box<Hooks>,
     },
     /// `recover APP`.
     Recover(State),
@@ -145,12 +174,14 @@ pub enum Resolved {
 }
 
 impl Resolved {
-    /// Resolves the flags of `command`.
+    /// Resolves the flags of `command`, taking what they leave unset from
+    /// `config`.
     ///
     /// # Errors
-    /// `--deployment-xml` cannot be read or is not a deployment.xml;
-    /// `--expect-digest` is not a digest.
-    pub fn resolve(command: Command) -> Result<Resolved, Failure> {
+    /// The deployment.xml cannot be read or is not one; `--expect-digest`
+    /// is not a digest.
+    pub fn resolve(command: Command, config: &Config) -> Result<Resolved, Failure> {
+        let deployment = &config.deployment;
         Ok(match command {
             Command::Inspect(a) => Resolved::Inspect {
                 app: a.app,
@@ -159,21 +190,26 @@ impl Resolved {
             },
             Command::Plan(a) => Resolved::Plan(PlanSettings::new(
                 a.update,
-                &a.settings,
+                plan_options(&a.settings, &a.report, deployment)?,
                 &a.report,
                 a.state_dir,
-            )?),
+            )),
             Command::Impact(a) => Resolved::Impact {
-                plan: PlanSettings::new(a.update, &a.settings, &a.report, a.state_dir)?,
+                plan: PlanSettings::new(
+                    a.update,
+                    plan_options(&a.settings, &a.report, deployment)?,
+                    &a.report,
+                    a.state_dir,
+                ),
                 fail_on: a.fail_on.map(Threshold::new),
             },
-            Command::Apply(a) => apply(a)?,
-            Command::Diff(a) => diff(a)?,
+            Command::Apply(a) => apply(a, config)?,
+            Command::Diff(a) => diff(a, deployment)?,
             Command::History(a) => Resolved::History {
                 state: State::new(a.state),
                 full: a.full,
             },
-            Command::Rollback(a) => rollback(a),
+            Command::Rollback(a) => rollback(a, config)?,
             Command::Recover(a) => Resolved::Recover(State::new(a.state)),
             Command::Verify(a) => verify(a)?,
             Command::Generate(a) => Resolved::Generate {
@@ -186,13 +222,23 @@ impl Resolved {
     }
 }
 
-/// The bounds the `--max-*` flags set.
-pub fn limits(args: &LimitArgs) -> Limits {
-    Limits::default()
-        .max_ratio(args.max_ratio)
-        .max_inflated(args.max_inflated)
-        .max_entries(args.max_entries)
-        .max_text(args.max_text)
+/// The bounds the `--max-*` flags set, else the configuration's, else the
+/// defaults.
+pub fn limits(args: &LimitArgs, config: &config::Limits) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(n) = args.max_ratio.or(config.max_ratio) {
+        limits = limits.max_ratio(n);
+    }
+    if let Some(n) = args.max_inflated.or(config.max_inflated) {
+        limits = limits.max_inflated(n);
+    }
+    if let Some(n) = args.max_entries.or(config.max_entries) {
+        limits = limits.max_entries(n);
+    }
+    if let Some(n) = args.max_text.or(config.max_text) {
+        limits = limits.max_text(n);
+    }
+    limits
 }
 
 impl Resolved {
@@ -205,7 +251,9 @@ impl Resolved {
                 plan.options.limits = limits;
                 plan.update.limits = limits;
             }
-            Resolved::Apply { update, options } => {
+            Resolved::Apply {
+                update, options, ..
+            } => {
                 options.plan.limits = limits;
                 update.limits = limits;
             }
@@ -282,14 +330,14 @@ fn prune(a: PruneArgs) -> Resolved {
     }
 }
 
-fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {
+fn apply(a: ApplyArgs, config: &Config) -> Result<Resolved, Failure> {
     if a.report.no_digest && a.output.is_none() && !a.dry_run {
         return Err("--no-digest: an apply in place records the content digest before and after (history \
                     and rollback need it), so it cannot be skipped; leave out --no-digest, or write to a new \
                     file with -o"
             .into());
     }
-    let plan = plan_options(&a.settings, &a.report)?;
+    let plan = plan_options(&a.settings, &a.report, &config.deployment)?;
     let expect = a.expect_digest.as_deref().map(expect_digest).transpose()?;
     let mut options = ApplyOptions::default()
         .plan(plan)
@@ -307,31 +355,43 @@ fn apply(a: ApplyArgs) -> Result<Resolved, Failure> {
     Ok(Resolved::Apply {
         update: UpdateSource::new(a.update),
         options,
+        hooks: hooks(config, a.no_hooks),
     })
 }
 
-fn diff(a: DiffArgs) -> Result<Resolved, Failure> {
+/// The configuration's hooks, or none (`--no-hooks`).
+fn hooks(config: &Config, disabled: bool) -> Box<Hooks> {
+    Box::new(if disabled {
+        Hooks::default()
+    } else {
+        config.hooks.clone()
+    })
+}
+
+fn diff(a: DiffArgs, config: &config::Deployment) -> Result<Resolved, Failure> {
     Ok(Resolved::Diff {
-        options: PlanOptions::default().settings(deployment(&a.settings)?),
+        options: PlanOptions::default().settings(deployment(Some(&a.settings), config)?),
         old: a.old,
         new: a.new,
         output: a.output,
     })
 }
 
-fn rollback(a: RollbackArgs) -> Resolved {
+fn rollback(a: RollbackArgs, config: &Config) -> Result<Resolved, Failure> {
     let mut options = RollbackOptions::default().force(a.force);
     options.dry_run = a.dry_run;
+    options.plan = options.plan.settings(deployment(None, &config.deployment)?);
     if let Some(to) = a.to {
         options = options.to(to);
     }
     if let Some(dir) = a.state.state_dir {
         options = options.state_dir(dir);
     }
-    Resolved::Rollback {
+    Ok(Resolved::Rollback {
         app: a.state.app,
         options,
-    }
+        hooks: hooks(config, a.no_hooks),
+    })
 }
 
 /// What `plan` and `impact` plan.
@@ -350,39 +410,63 @@ pub struct PlanSettings {
 impl PlanSettings {
     fn new(
         update: UpdateArgs,
-        settings: &SettingsArgs,
+        options: PlanOptions,
         report: &ReportArgs,
         state_dir: Option<PathBuf>,
-    ) -> Result<PlanSettings, Failure> {
-        Ok(PlanSettings {
-            options: plan_options(settings, report)?,
+    ) -> PlanSettings {
+        PlanSettings {
+            options,
             update: UpdateSource::new(update),
             strict: report.strict,
             state_dir,
-        })
+        }
     }
 }
 
 /// The deployment settings and `--no-digest`.
-fn plan_options(settings: &SettingsArgs, report: &ReportArgs) -> ear_core::Result<PlanOptions> {
+fn plan_options(
+    settings: &SettingsArgs,
+    report: &ReportArgs,
+    config: &config::Deployment,
+) -> ear_core::Result<PlanOptions> {
     Ok(PlanOptions::default()
-        .settings(deployment(settings)?)
+        .settings(deployment(Some(settings), config)?)
         .digest(!report.no_digest))
 }
 
 /// The deployment settings: `--classloader-policy` or `--deployment-xml`,
-/// and `--no-dynamic-security`.
-fn deployment(args: &SettingsArgs) -> ear_core::Result<Settings> {
-    let policy = match &args.deployment_xml {
-        Some(path) => Settings::policy_from_deployment_xml_file(path)?,
-        None => match args.classloader_policy {
-            Policy::Multiple => ClassLoaderPolicy::Multiple,
-            Policy::Single => ClassLoaderPolicy::Single,
+/// else the configuration's `classloader-policy` or `deployment-xml`; and
+/// `--no-dynamic-security`/`--dynamic-security`, else the configuration's
+/// `dynamic-security`. `args` is `None` for a command without the flags
+/// (rollback).
+fn deployment(
+    args: Option<&SettingsArgs>,
+    config: &config::Deployment,
+) -> ear_core::Result<Settings> {
+    let policy = |p: Policy| match p {
+        Policy::Multiple => ClassLoaderPolicy::Multiple,
+        Policy::Single => ClassLoaderPolicy::Single,
+    };
+    let flags = (
+        args.and_then(|a| a.deployment_xml.as_deref()),
+        args.and_then(|a| a.classloader_policy),
+    );
+    let classloader = match flags {
+        (Some(path), _) => Settings::policy_from_deployment_xml_file(path)?,
+        (None, Some(p)) => policy(p),
+        (None, None) => match (&config.deployment_xml, config.classloader_policy) {
+            (Some(path), _) => Settings::policy_from_deployment_xml_file(path)?,
+            (None, p) => policy(p.unwrap_or(Policy::Multiple)),
         },
     };
+    let dynamic_security = match args {
+        Some(a) if a.no_dynamic_security => false,
+        Some(a) if a.dynamic_security => true,
+        _ => config.dynamic_security.unwrap_or(true),
+    };
     Ok(Settings::default()
-        .classloader_policy(policy)
-        .dynamic_security(!args.no_dynamic_security))
+        .classloader_policy(classloader)
+        .dynamic_security(dynamic_security))
 }
 
 /// An application updated in place and where its state is kept

@@ -2,9 +2,10 @@
 //! `ear-core` and returns what it produced ([`Done`]: an [`Output`] and how
 //! the run ends) or a [`Failure`].
 //!
-//! Commands never print, never format text and never read flags: the
-//! [`Printer`] writes, `render/` formats, `settings.rs` resolves. [`run`] is
-//! the one place that wires the three together.
+//! Commands never print and never read flags: the [`Printer`] writes,
+//! `render/` formats (also the documents hooks read), `settings.rs`
+//! resolves, `config.rs` reads the configuration file, `hooks.rs` runs a
+//! hook. [`run`] is the one place that wires them together.
 
 mod apply;
 mod diff;
@@ -27,7 +28,9 @@ use ear_core::{
 };
 
 use crate::cli::Cli;
+use crate::config::Config;
 use crate::exit::{ExitStatus, Failure};
+use crate::hooks::HookRun;
 use crate::printer::Printer;
 use crate::settings::{self, Resolved, Threshold};
 
@@ -43,10 +46,18 @@ pub fn run(parsed: Result<Cli, clap::Error>) -> ExitStatus {
         settings::name(&cli.command),
         &cli.output,
     );
-    let limits = settings::limits(&cli.limits);
+    let (app, state_dir) = settings::target(&cli.command);
+    let config = match Config::find(cli.config.as_deref(), app, state_dir) {
+        Ok(config) => config,
+        Err(err) => return printer.finish(Err(err.into())),
+    };
+    if let Some(path) = &config.path {
+        printer.verbose(&format!("earpatch: configuration {}", path.display()));
+    }
+    let limits = settings::limits(&cli.limits, &config.limits);
     let progress = printer.progress();
     printer.finish(
-        Resolved::resolve(cli.command)
+        Resolved::resolve(cli.command, &config)
             .map(|r| r.with_limits(limits).with_progress(progress))
             .and_then(execute),
     )
@@ -62,7 +73,11 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
         } => inspect::run(&app, state_dir.as_deref(), &limits),
         Resolved::Plan(s) => plan::run(&s),
         Resolved::Impact { plan, fail_on } => impact::run(&plan, fail_on),
-        Resolved::Apply { update, options } => apply::run(&update, &options),
+        Resolved::Apply {
+            update,
+            options,
+            hooks,
+        } => apply::run(&update, &options, &hooks),
         Resolved::Diff {
             old,
             new,
@@ -70,7 +85,11 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
             options,
         } => diff::run(&old, &new, &output, &options),
         Resolved::History { state, full } => history::run(&state, full),
-        Resolved::Rollback { app, options } => rollback::run(&app, &options),
+        Resolved::Rollback {
+            app,
+            options,
+            hooks,
+        } => rollback::run(&app, &options, &hooks),
         Resolved::Recover(state) => recover::run(&state),
         Resolved::Verify { app, options } => verify::run(&app, &options),
         Resolved::Generate { what, command } => generate::run(what, command.as_deref()),
@@ -94,7 +113,12 @@ pub enum Output {
     /// `impact`: the verdict and the rules that fired.
     Impact(Plan),
     /// `apply`.
-    Apply(Box<ApplyReport>),
+    Apply {
+        /// What it did.
+        report: Box<ApplyReport>,
+        /// The hooks that ran, in order.
+        hooks: Vec<HookRun>,
+    },
     /// `diff`.
     Diff(DiffReport),
     /// `history`.
@@ -112,6 +136,8 @@ pub enum Output {
         app: PathBuf,
         /// The steps.
         reports: Vec<ApplyReport>,
+        /// The hooks that ran, in order.
+        hooks: Vec<HookRun>,
     },
     /// `recover`.
     Recover {
@@ -131,7 +157,7 @@ pub enum Output {
 }
 
 /// How a command that produced its output ends.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum End {
     /// Exit 0.
     Success,
@@ -149,15 +175,22 @@ pub enum End {
         /// The threshold it reaches.
         threshold: Threshold,
     },
+    /// The post-apply or post-rollback hook failed after the application
+    /// was changed, exit 4.
+    PostHookFailed {
+        /// What failed and where the application stands, for stderr.
+        message: String,
+    },
 }
 
 impl End {
     /// The exit status.
-    pub fn status(self) -> ExitStatus {
+    pub fn status(&self) -> ExitStatus {
         match self {
             End::Success => ExitStatus::Success,
             End::Strict { .. } | End::Drifted => ExitStatus::Failure,
             End::OverThreshold { .. } => ExitStatus::ImpactOverThreshold,
+            End::PostHookFailed { .. } => ExitStatus::PostHookFailed,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! calls `ear-core` operations, only reads their results.
 
 pub mod history;
+pub mod hooks;
 pub mod inspect;
 pub mod prune;
 pub mod report;

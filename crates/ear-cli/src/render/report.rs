@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
 use ear_core::{ApplyReport, Change, DiffReport, Effect, Op, Outcome, Plan, Rule, Scope};
 
 use super::{Style, json, plural, warnings};
 use crate::cli::Format;
+use crate::hooks::HookRun;
 
 /// How much of the plan to show in text and Markdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,30 @@ pub fn apply_object(r: &ApplyReport) -> Result<serde_json::Value, serde_json::Er
     }))
 }
 
+/// `earpatch.apply/v1`: one apply and the hooks that ran around it.
+pub fn apply_document(r: &ApplyReport, hooks: &[HookRun]) -> Result<String, serde_json::Error> {
+    let mut object = apply_object(r)?;
+    object["hooks"] = serde_json::to_value(hooks)?;
+    with_schema("earpatch.apply/v1", object)
+}
+
+/// `earpatch.rollback/v1`: the steps, newest first, and the hooks that ran
+/// around them.
+pub fn rollback_document(
+    app: &Path,
+    reports: &[ApplyReport],
+    hooks: &[HookRun],
+) -> Result<String, serde_json::Error> {
+    let steps = reports
+        .iter()
+        .map(apply_object)
+        .collect::<Result<Vec<_>, _>>()?;
+    with_schema(
+        "earpatch.rollback/v1",
+        serde_json::json!({ "application": app, "steps": steps, "hooks": hooks }),
+    )
+}
+
 /// `object` with `"schema": name` first.
 pub fn with_schema(name: &str, object: serde_json::Value) -> Result<String, serde_json::Error> {
     let mut doc = serde_json::Map::new();
@@ -65,14 +91,20 @@ pub fn with_schema(name: &str, object: serde_json::Value) -> Result<String, serd
     json(&doc)
 }
 
-/// The report of one apply (or rollback step).
-pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, serde_json::Error> {
+/// The report of one apply (or rollback step), and the hooks that ran
+/// around it.
+pub fn apply(
+    r: &ApplyReport,
+    hooks: &[HookRun],
+    format: Format,
+    style: Style,
+) -> Result<String, serde_json::Error> {
     if format == Format::Json {
         // Spec §8: `apply --dry-run` prints the plan object itself.
         if r.outcome == Outcome::DryRun {
             return json(&r.plan);
         }
-        return with_schema("earpatch.apply/v1", apply_object(r)?);
+        return apply_document(r, hooks);
     }
     let mut out = plan(&r.plan, format, Detail::Changes, style)?;
     let note = |s: &str| super::note(format, s);
@@ -125,6 +157,7 @@ pub fn apply(r: &ApplyReport, format: Format, style: Style) -> Result<String, se
             (None, None) => note(&format!("wrote {}", r.output.display())),
         },
     });
+    out.push_str(&super::hooks::summary(hooks, format));
     Ok(out)
 }
 
