@@ -171,6 +171,17 @@ impl Config {
                     .into(),
             ));
         }
+        if [
+            &file.hooks.pre_apply,
+            &file.hooks.post_apply,
+            &file.hooks.pre_rollback,
+            &file.hooks.post_rollback,
+        ]
+        .iter()
+        .any(|h| h.is_some())
+        {
+            writable_by_others(path).map_err(error)?;
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         let mut deployment = file.deployment;
         deployment.deployment_xml = deployment.deployment_xml.map(|p| base.join(p));
@@ -198,6 +209,25 @@ impl Config {
             hooks: file.hooks,
         })
     }
+}
+
+/// Refuses a file that group or others may write: its hooks run as the
+/// user running earpatch (often root), so whoever can edit it could run
+/// commands as that user.
+fn writable_by_others(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| format!("cannot be read: {e}"))?
+        .permissions()
+        .mode();
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "holds hooks but group or others may write it (mode {:o}): whoever can edit it runs commands \
+             as you; make it writable by its owner only (chmod go-w)",
+            mode & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 /// The file's text, refusing what is not a regular file or is too large.
@@ -236,9 +266,9 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        let dir = tempfile::tempdir().expect("parsed");
+        let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, text).expect("parsed");
+        std::fs::write(&path, text).expect("write");
         Config::read(&path)
     }
 
@@ -303,6 +333,26 @@ post-apply = ["/bin/true", "x"]
     }
 
     #[test]
+    fn hooks_in_a_file_others_may_write_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[hooks]\npre-apply = \"true\"\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).expect("chmod");
+        let err = Config::read(&path).expect_err("refused").to_string();
+        assert!(
+            err.contains("mode 664") && err.contains("chmod go-w"),
+            "{err}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(Config::read(&path).is_ok());
+        // Without hooks, the mode does not matter.
+        std::fs::write(&path, "[limits]\nmax-ratio = 5\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        assert!(Config::read(&path).is_ok());
+    }
+
+    #[test]
     fn deployment_xml_is_relative_to_the_file() {
         let c = parse("[deployment]\ndeployment-xml = \"cell/deployment.xml\"\n").expect("parsed");
         let p = c.deployment.deployment_xml.expect("parsed");
@@ -312,7 +362,7 @@ post-apply = ["/bin/true", "x"]
 
     #[test]
     fn no_file_beside_the_state_is_the_empty_configuration() {
-        let dir = tempfile::tempdir().expect("parsed");
+        let dir = tempfile::tempdir().expect("tempdir");
         let c = Config::find(None, Some(&dir.path().join("a.ear")), None).expect("parsed");
         assert!(c.path.is_none());
         assert!(c.hooks.pre_apply.is_none());

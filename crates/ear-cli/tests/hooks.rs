@@ -20,9 +20,17 @@ fn setup(dir: &Path, config: Option<&str>) -> Result<PathBuf, Box<dyn std::error
     std::fs::copy(root().join("testdata/shop.ear"), &app)?;
     if let Some(text) = config {
         std::fs::create_dir(dir.join("shop.ear.earpatch"))?;
-        std::fs::write(dir.join("shop.ear.earpatch/config.toml"), text)?;
+        write_config(&dir.join("shop.ear.earpatch/config.toml"), text)?;
     }
     Ok(app)
+}
+
+/// Writes a configuration file writable by its owner only (a file with
+/// hooks that others may write is refused, whatever the umask).
+fn write_config(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
 }
 
 /// An executable shell script at `dir/name`.
@@ -255,9 +263,9 @@ fn a_pre_apply_hook_that_changes_the_application_is_caught() -> TestResult {
         ),
     )?;
     std::fs::create_dir(dir.path().join("shop.earpatch"))?;
-    std::fs::write(
-        dir.path().join("shop.earpatch/config.toml"),
-        format!("[hooks]\npre-apply = \"{meddler}\"\n"),
+    write_config(
+        &dir.path().join("shop.earpatch/config.toml"),
+        &format!("[hooks]\npre-apply = \"{meddler}\"\n"),
     )?;
     let app = app.display().to_string();
     let (code, _, stderr) = run(&["apply", &app, "testdata/shop-fix.zip"]);
@@ -286,7 +294,7 @@ fn rollback_hooks_read_the_rollback_and_a_failing_pre_hook_stops_it() -> TestRes
     assert_eq!(code, 0, "{stderr}");
     let config = dir.path().join("shop.ear.earpatch/config.toml");
 
-    std::fs::write(&config, format!("[hooks]\npre-rollback = \"{failing}\"\n"))?;
+    write_config(&config, &format!("[hooks]\npre-rollback = \"{failing}\"\n"))?;
     let before = tree(&dir.path().join("shop.ear.earpatch"));
     let app_before = std::fs::read(&app)?;
     let (code, _, stderr) = run(&["rollback", &app]);
@@ -301,9 +309,9 @@ fn rollback_hooks_read_the_rollback_and_a_failing_pre_hook_stops_it() -> TestRes
         "the state changed"
     );
 
-    std::fs::write(
+    write_config(
         &config,
-        format!("[hooks]\npre-rollback = \"{pre}\"\npost-rollback = \"{post}\"\n"),
+        &format!("[hooks]\npre-rollback = \"{pre}\"\npost-rollback = \"{post}\"\n"),
     )?;
     let (code, stdout, stderr) = run(&["rollback", &app, "--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
