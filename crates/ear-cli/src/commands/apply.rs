@@ -8,7 +8,7 @@
 //! refused. All writing is done by `ear_core::apply`; this command prints
 //! nothing.
 
-use ear_core::{ApplyOptions, ApplyReport, Approval, Outcome, StateDir, Update};
+use ear_core::{ApplyOptions, ApplyReport, Approval, Digest, Outcome, Plan, StateDir, Update};
 
 use super::{Done, End, Failure, Output};
 use crate::config::Hooks;
@@ -37,15 +37,7 @@ pub fn run(source: &UpdateSource, options: &ApplyOptions, hooks: &Hooks) -> Resu
                 Hook::PreApply,
                 command,
                 &document,
-                &Context {
-                    app: &source.app,
-                    state_dir: state.path(),
-                    update: Some(update.source()),
-                    impact: &plan.impact,
-                    digest_before: plan.application.digest,
-                    digest_after: None,
-                    records: Vec::new(),
-                },
+                &context(source, &state, &update, &plan, None, Vec::new()),
             );
             if !run.ok {
                 return Err(render::hooks::pre_hook_failed(&run, &source.app).into());
@@ -87,15 +79,14 @@ fn post_apply(
         Hook::PostApply,
         command,
         &document,
-        &Context {
-            app: &source.app,
-            state_dir: state.path(),
-            update: Some(update.source()),
-            impact: &report.plan.impact,
-            digest_before: report.plan.application.digest,
-            digest_after: report.digest_after,
-            records: records.clone(),
-        },
+        &context(
+            source,
+            &state,
+            update,
+            &report.plan,
+            report.digest_after,
+            records.clone(),
+        ),
     );
     let end = if run.ok {
         End::Success
@@ -117,6 +108,26 @@ fn post_apply(
     };
     runs.push(run);
     Ok(end)
+}
+
+/// What an apply hook is told about `plan`.
+fn context<'a>(
+    source: &'a UpdateSource,
+    state: &'a StateDir,
+    update: &'a Update,
+    plan: &'a Plan,
+    digest_after: Option<Digest>,
+    records: Vec<String>,
+) -> Context<'a> {
+    Context {
+        app: &source.app,
+        state_dir: state.path(),
+        update: Some(update.source()),
+        impact: &plan.impact,
+        digest_before: plan.application.digest,
+        digest_after,
+        records,
+    }
 }
 
 fn state_dir(source: &UpdateSource, options: &ApplyOptions) -> StateDir {
