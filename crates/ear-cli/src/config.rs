@@ -95,6 +95,33 @@ impl std::fmt::Display for HookCommand {
     }
 }
 
+/// What `status` says of the configuration: the file and its hooks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// The file read.
+    pub path: PathBuf,
+    /// The hook points it sets.
+    pub hooks: Vec<&'static str>,
+}
+
+impl Config {
+    /// The file read and the hooks it sets; `None` when no file was read.
+    pub fn summary(&self) -> Option<Summary> {
+        let path = self.path.clone()?;
+        let h = &self.hooks;
+        let hooks = [
+            ("pre-apply", &h.pre_apply),
+            ("post-apply", &h.post_apply),
+            ("pre-rollback", &h.pre_rollback),
+            ("post-rollback", &h.post_rollback),
+        ]
+        .into_iter()
+        .filter_map(|(name, command)| command.as_ref().map(|_| name))
+        .collect();
+        Some(Summary { path, hooks })
+    }
+}
+
 /// The file as written: the sections, each optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

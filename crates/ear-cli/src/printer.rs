@@ -162,7 +162,9 @@ impl Printer {
             Output::Recover { app, outcome } => render::history::recovery(app, *outcome, format)?,
             Output::Verify(report) => render::verify::render(report, format)?,
             Output::Generated(text) => return self.stdout(text),
-            Output::Status(report) => render::status::render(report, format)?,
+            Output::Status { report, config } => {
+                render::status::render(report, config.as_ref(), format)?
+            }
             Output::Prune(report) => render::prune::render(report, format)?,
         };
         self.stdout(&text)

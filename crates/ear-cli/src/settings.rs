@@ -163,6 +163,8 @@ pub enum Resolved {
         app: PathBuf,
         /// `--state-dir` and the limits.
         options: StatusOptions,
+        /// The configuration file read, if any.
+        config: Option<config::Summary>,
     },
     /// `prune APP --keep N`.
     Prune {
@@ -216,7 +218,7 @@ impl Resolved {
                 what: a.what,
                 command: a.command,
             },
-            Command::Status(a) => status(a),
+            Command::Status(a) => status(a, config),
             Command::Prune(a) => prune(a),
         })
     }
@@ -308,7 +310,7 @@ fn verify(a: VerifyArgs) -> Result<Resolved, Failure> {
     })
 }
 
-fn status(a: StatusArgs) -> Resolved {
+fn status(a: StatusArgs, config: &Config) -> Resolved {
     let mut options = StatusOptions::default();
     if let Some(dir) = a.state.state_dir {
         options = options.state_dir(dir);
@@ -316,6 +318,7 @@ fn status(a: StatusArgs) -> Resolved {
     Resolved::Status {
         app: a.state.app,
         options,
+        config: config.summary(),
     }
 }
 

@@ -163,6 +163,20 @@ fn hooks_read_the_plan_and_the_report_and_the_impact() -> TestResult {
     assert_eq!(again["hooks"], serde_json::json!([]));
     assert!(!dir.path().join("pre.json").exists());
     assert!(!dir.path().join("post.json").exists());
+
+    // status names the file and its hooks.
+    let (code, stdout, _) = run(&["status", &app, "--format", "json"]);
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&stdout)?;
+    assert_eq!(
+        status["configuration"]["hooks"],
+        serde_json::json!(["pre-apply", "post-apply"])
+    );
+    let (_, text, _) = run(&["status", &app]);
+    assert!(
+        text.contains("config.toml (hooks: pre-apply, post-apply)"),
+        "{text}"
+    );
     Ok(())
 }
 

@@ -93,7 +93,11 @@ fn execute(command: Resolved) -> Result<Done, Failure> {
         Resolved::Recover(state) => recover::run(&state),
         Resolved::Verify { app, options } => verify::run(&app, &options),
         Resolved::Generate { what, command } => generate::run(what, command.as_deref()),
-        Resolved::Status { app, options } => status::run(&app, &options),
+        Resolved::Status {
+            app,
+            options,
+            config,
+        } => status::run(&app, &options, config),
         Resolved::Prune { app, options } => prune::run(&app, &options),
     }
 }
@@ -151,7 +155,12 @@ pub enum Output {
     /// `generate`: a completion script or a man page, printed as is.
     Generated(String),
     /// `status`.
-    Status(Box<StatusReport>),
+    Status {
+        /// What it found.
+        report: Box<StatusReport>,
+        /// The configuration file read, if any.
+        config: Option<crate::config::Summary>,
+    },
     /// `prune`.
     Prune(PruneReport),
 }

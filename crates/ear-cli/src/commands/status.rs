@@ -9,8 +9,12 @@ use std::path::Path;
 use ear_core::StatusOptions;
 
 use super::{Done, Failure, Output};
+use crate::config::Summary;
 
-pub fn run(app: &Path, options: &StatusOptions) -> Result<Done, Failure> {
+pub fn run(app: &Path, options: &StatusOptions, config: Option<Summary>) -> Result<Done, Failure> {
     let report = ear_core::status(app, options)?;
-    Done::success(Output::Status(Box::new(report)))
+    Done::success(Output::Status {
+        report: Box::new(report),
+        config,
+    })
 }

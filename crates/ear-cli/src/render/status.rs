@@ -11,9 +11,14 @@ use ear_core::{Baseline, ChangeVerdict, StatusReport};
 
 use super::{human_bytes, json, plural};
 use crate::cli::Format;
+use crate::config::Summary;
 
 /// `report` in `format`.
-pub fn render(report: &StatusReport, format: Format) -> Result<String, serde_json::Error> {
+pub fn render(
+    report: &StatusReport,
+    config: Option<&Summary>,
+    format: Format,
+) -> Result<String, serde_json::Error> {
     if format == Format::Json {
         return json(&serde_json::json!({
             "schema": "earpatch.status/v1",
@@ -27,6 +32,7 @@ pub fn render(report: &StatusReport, format: Format) -> Result<String, serde_jso
             "in_force": report.in_force,
             "changes": report.changes,
             "state": report.state,
+            "configuration": config,
         }));
     }
     let md = format == Format::Markdown;
@@ -164,6 +170,18 @@ pub fn render(report: &StatusReport, format: Format) -> Result<String, serde_jso
         );
     } else {
         let _ = writeln!(out, "{item}none yet: nothing was applied in place");
+    }
+    if let Some(c) = config {
+        let hooks = if c.hooks.is_empty() {
+            "no hooks".to_owned()
+        } else {
+            format!("hooks: {}", c.hooks.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{item}config:  {code}{}{code} ({hooks})",
+            c.path.display()
+        );
     }
     Ok(out)
 }
