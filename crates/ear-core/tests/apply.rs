@@ -421,8 +421,17 @@ fn rollback_to_rolls_back_everything_after() -> TestResult {
     apply(&f.ear, &Update::partial(&b)?, &ApplyOptions::default())?;
     apply(&f.ear, &Update::partial(&c)?, &ApplyOptions::default())?;
     let first = history(&f.ear, None)?[0].id.clone();
-    let reports = rollback(&f.ear, &RollbackOptions::default().to(first))?;
+    let reports = rollback(&f.ear, &RollbackOptions::default().to(first.clone()))?;
     assert_eq!(reports.len(), 2, "b and c, newest first");
+    let again = rollback(&f.ear, &RollbackOptions::default().to(first.clone()))
+        .err()
+        .ok_or("nothing after the first")?;
+    assert!(
+        again.to_string().contains(&format!(
+            "no update applied after {first} is still in force"
+        )),
+        "{again}"
+    );
     assert_eq!(digest(&f.ear)?, d1);
     rollback(&f.ear, &RollbackOptions::default())?;
     assert_eq!(digest(&f.ear)?, d0);

@@ -49,14 +49,25 @@ pub fn records(
             "| id | status | kind | impact | source |\n|---|---|---|---|---|"
         );
     }
-    for r in records {
-        let mut kind = match &r.rolls_back {
-            Some(id) => format!("rollback of {id}"),
-            None => r.kind.to_string(),
-        };
-        if r.pruned_at.is_some() {
-            kind.push_str(" (undo pruned)");
-        }
+    let kinds: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let mut kind = match &r.rolls_back {
+                Some(id) => format!("rollback of {id}"),
+                None => r.kind.to_string(),
+            };
+            if r.pruned_at.is_some() {
+                kind.push_str(" (undo pruned)");
+            }
+            kind
+        })
+        .collect();
+    // Columns as wide as their widest cell, so that every line aligns.
+    let width = |cells: &mut dyn Iterator<Item = usize>| cells.max().unwrap_or(0);
+    let id_width = width(&mut records.iter().map(|r| r.id.len()));
+    let kind_width = width(&mut kinds.iter().map(String::len));
+    let effect_width = width(&mut records.iter().map(|r| r.impact.effect.to_string().len()));
+    for (r, kind) in records.iter().zip(kinds) {
         if md {
             let _ = writeln!(
                 out,
@@ -66,10 +77,9 @@ pub fn records(
         } else {
             let _ = writeln!(
                 out,
-                "{}  {:<11} {:<8} {:<19} {}",
+                "{:<id_width$}  {:<11}  {kind:<kind_width$}  {:<effect_width$}  {}",
                 r.id,
                 r.status.to_string(),
-                kind,
                 r.impact.effect.to_string(),
                 r.source
             );

@@ -98,7 +98,12 @@ pub fn rollback(app_path: &Path, options: &RollbackOptions) -> Result<Vec<ApplyR
     if targets.is_empty() {
         return Err(Error::refused(
             app_path.display().to_string(),
-            "nothing to roll back: no applied update in the history",
+            match &options.to {
+                Some(to) => format!(
+                    "nothing to roll back: no update applied after {to} is still in force (see `earpatch history`)"
+                ),
+                None => "nothing to roll back: no applied update in the history".to_owned(),
+            },
         ));
     }
     // Every step is checked before the first runs: an update whose undo
