@@ -1,0 +1,588 @@
+//! Snapshot tests: what earpatch prints, pinned with insta through the real
+//! binary. Every `--help` (and `-h`), the text, Markdown and JSON of every
+//! command, the `earpatch.error/v1` document of refused commands, and the
+//! generated man page; every JSON document is also validated against
+//! `schemas/` (by `common::run`).
+//!
+//! Each snapshot is a transcript: the command line as run (with its exit code
+//! when not 0), stdout, and stderr when there is any. What varies from run to
+//! run is replaced: the temporary directory by `[TMP]`, record ids by
+//! `[ID]_name` (a `-2` suffix included), times by `[TIME]`, the SHA-256 of an
+//! undo bundle (its entries carry the time they were written) by
+//! `[UNDO-SHA256]`, byte counts of state folders (records hold paths and
+//! pids) by `[N]`, the version by `[VERSION]`. Digests stay: the inputs
+//! (`testdata/`, `ear-fixtures`) are fixed, so they pin the content. Help is
+//! wrapped at 100 columns whatever the terminal (`common::earpatch` sets
+//! `COLUMNS`).
+//!
+//! To accept an intended change of output, either
+//!
+//! ```text
+//! cargo insta test -p ear-cli --review            # cargo install cargo-insta --locked
+//! INSTA_UPDATE=always cargo test -p ear-cli --test snapshots
+//! ```
+//!
+//! then read `git diff crates/ear-cli/tests/snapshots/`: every changed line
+//! must be what a user should see. Without `INSTA_UPDATE`, a difference fails
+//! the test and leaves a `.snap.new` beside the snapshot (`cargo insta review`
+//! or rename it by hand); `.ci/run` sets `INSTA_UPDATE=no`, so CI never writes
+//! a snapshot.
+//!
+//! Pinned elsewhere, not repeated here: the sample's inspect text and JSON
+//! (`inspect.rs`), the sample's plan text and Markdown and the worked
+//! example's plan JSON (`plan.rs`), the status and prune texts
+//! (`status_prune.rs`), the verify texts (`verify.rs`).
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use common::{earpatch, root, run};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Filters for every snapshot; state-folder byte counts are added by
+/// [`Session::snapshot_state`].
+fn settings(state_sizes: bool) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_omit_expression(true);
+    // Two records of one name in the same second get `-2`, `-3`: whether
+    // they do depends on the clock. (No update here has a name that ends in
+    // a hyphen and digits.)
+    s.add_filter(
+        r"\b\d{8}_\d{6}_([A-Za-z][A-Za-z.-]*[A-Za-z])-\d+\b",
+        "[ID]_$1",
+    );
+    s.add_filter(r"\b\d{8}_\d{6}_", "[ID]_");
+    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]");
+    s.add_filter(
+        r#"("source": "[^"]*/undo\.zip",\s*"source_sha256": )"sha256:[0-9a-f]{64}""#,
+        r#"$1"[UNDO-SHA256]""#,
+    );
+    s.add_filter(
+        &env!("CARGO_PKG_VERSION").replace('.', r"\."),
+        "[VERSION]",
+    );
+    if state_sizes {
+        s.add_filter(r"\d+ bytes", "[N] bytes");
+        s.add_filter(r"\(\d+(\.\d)? [KMGT]?B\)", "([SIZE])");
+        s.add_filter(r#""(bytes|undo_bytes|bytes_freed)": \d+"#, r#""$1": [N]"#);
+    }
+    s
+}
+
+/// A temporary directory and the transcript of the commands run on it.
+struct Session {
+    dir: tempfile::TempDir,
+    shots: String,
+}
+
+impl Session {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            dir: tempfile::tempdir()?,
+            shots: String::new(),
+        })
+    }
+
+    /// `name` in the temporary directory, as an argument.
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// A copy of the sample archive: `[TMP]/shop.ear`.
+    fn archive(&self) -> std::io::Result<String> {
+        let app = self.path("shop.ear");
+        std::fs::copy(root().join("testdata/shop.ear"), &app)?;
+        Ok(app)
+    }
+
+    /// The sample expanded, its web modules as directories: `[TMP]/shop`.
+    fn expanded(&self) -> std::io::Result<String> {
+        let bytes = std::fs::read(root().join("testdata/shop.ear"))?;
+        let app = self.dir.path().join("shop");
+        ear_fixtures::write_expanded(&bytes, &app, &["catalog.war", "storefront.war"])?;
+        Ok(app.display().to_string())
+    }
+
+    /// Writes `text` to `[TMP]/name`, returns its path.
+    fn file(&self, name: &str, text: &str) -> std::io::Result<String> {
+        let path = self.path(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
+    }
+
+    /// Runs `earpatch args`, checks the exit code is `code`, adds the run to
+    /// the transcript, returns stdout.
+    fn run(&mut self, code: i32, args: &[&str]) -> String {
+        let (got, out, err) = run(args);
+        assert_eq!(got, code, "earpatch {args:?}:\n{out}\n{err}");
+        self.record(args, code, &out, &err);
+        out
+    }
+
+    /// Runs `earpatch args` without adding it to the transcript (a step
+    /// that only sets the scene); checks it succeeded.
+    fn quietly(&self, args: &[&str]) {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "earpatch {args:?}:\n{out}\n{err}");
+    }
+
+    fn record(&mut self, args: &[&str], code: i32, out: &str, err: &str) {
+        let _ = write!(self.shots, "$ earpatch {}", args.join(" "));
+        if code != 0 {
+            let _ = write!(self.shots, "   (exit {code})");
+        }
+        let _ = writeln!(self.shots, "\n{out}");
+        if !err.is_empty() {
+            let _ = writeln!(self.shots, "[stderr]\n{err}");
+        }
+    }
+
+    /// The transcript so far, temporary paths replaced by `[TMP]`.
+    fn take(&mut self) -> String {
+        let text = std::mem::take(&mut self.shots);
+        let mut dirs = vec![self.dir.path().display().to_string()];
+        if let Ok(real) = self.dir.path().canonicalize() {
+            dirs.push(real.display().to_string());
+        }
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
+        dirs.iter().fold(text, |t, d| t.replace(d.as_str(), "[TMP]"))
+    }
+
+    /// Checks the transcript so far against snapshot `name`; starts a new one.
+    fn snapshot(&mut self, name: &str) {
+        let text = self.take();
+        settings(false).bind(|| insta::assert_snapshot!(name, text));
+    }
+
+    /// [`Self::snapshot`], also hiding the byte counts of state folders.
+    fn snapshot_state(&mut self, name: &str) {
+        let text = self.take();
+        settings(true).bind(|| insta::assert_snapshot!(name, text));
+    }
+}
+
+/// The subcommands, as the top-level help lists them (without `help`).
+fn subcommands() -> Vec<String> {
+    let (code, out, err) = run(&["--help"]);
+    assert_eq!(code, 0, "{err}");
+    let list: Vec<String> = out
+        .split_once("Commands:\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default()
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(list.len() >= 12, "subcommands missing from --help:\n{out}");
+    list
+}
+
+#[test]
+fn help_of_earpatch_and_of_every_subcommand() {
+    for (name, args) in [("help_top_level", "--help"), ("help_top_level_short", "-h")] {
+        let mut s = Session::new().expect("temporary directory");
+        s.run(0, &[args]);
+        s.snapshot(name);
+    }
+    for sub in subcommands() {
+        let mut s = Session::new().expect("temporary directory");
+        let out = s.run(0, &[&sub, "--help"]);
+        assert!(out.starts_with(|c: char| c.is_uppercase()), "{sub}: {out}");
+        assert!(
+            out.lines().all(|l| l.chars().count() <= 100),
+            "{sub} --help is wider than 100 columns:\n{out}"
+        );
+        s.snapshot(&format!("help_{sub}"));
+    }
+}
+
+#[test]
+fn help_does_not_follow_the_terminal_width() {
+    let narrow = earpatch()
+        .env("COLUMNS", "60")
+        .args(["apply", "--help"])
+        .output()
+        .expect("run earpatch");
+    let wide = run(&["apply", "--help"]).1;
+    let narrow = String::from_utf8_lossy(&narrow.stdout);
+    // COLUMNS is what clap reads when stdout is not a terminal: the
+    // snapshots are taken with the one width common::earpatch sets.
+    assert_ne!(narrow, wide, "COLUMNS changes the wrapping");
+    assert!(wide.lines().any(|l| l.chars().count() > 60), "{wide}");
+}
+
+#[test]
+fn plan_and_impact() -> TestResult {
+    let mut s = Session::new()?;
+    s.run(
+        0,
+        &[
+            "plan",
+            "testdata/shop.ear",
+            "testdata/shop-fix.zip",
+            "--format",
+            "json",
+        ],
+    );
+    s.snapshot("plan_sample_json");
+
+    for format in ["text", "markdown", "json"] {
+        s.run(
+            0,
+            &[
+                "impact",
+                "testdata/shop.ear",
+                "testdata/shop-fix.zip",
+                "--format",
+                format,
+            ],
+        );
+    }
+    s.run(
+        3,
+        &[
+            "impact",
+            "testdata/shop.ear",
+            "testdata/shop-fix.zip",
+            "--fail-on",
+            "application",
+        ],
+    );
+    s.snapshot("impact_sample");
+    Ok(())
+}
+
+/// The Markdown report's Mermaid diagram in every colour: a hot change, a
+/// module restart (the other modules unchanged), and under the single class
+/// loader policy, where the module restart becomes an application restart.
+#[test]
+fn markdown_report_colours_the_modules() -> TestResult {
+    let mut s = Session::new()?;
+    let jsp = s.file("list.jsp", "<p>the new list</p>\n")?;
+    let web_xml = s.file("web.xml", "<web-app version=\"3.1\"/>\n")?;
+    let out = s.run(
+        0,
+        &[
+            "plan",
+            "testdata/shop.ear",
+            &jsp,
+            "--file",
+            "catalog.war/catalog/list.jsp",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert!(out.contains(":::hot"), "{out}");
+    let out = s.run(
+        0,
+        &[
+            "plan",
+            "testdata/shop.ear",
+            &web_xml,
+            "--file",
+            "storefront.war/WEB-INF/web.xml",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert!(out.contains(":::restartModule"), "{out}");
+    assert!(out.contains(":::unchanged"), "{out}");
+    s.run(
+        0,
+        &[
+            "impact",
+            "testdata/shop.ear",
+            &web_xml,
+            "--file",
+            "storefront.war/WEB-INF/web.xml",
+            "--classloader-policy",
+            "single",
+            "--format",
+            "markdown",
+        ],
+    );
+    s.snapshot("markdown_report_mermaid");
+    Ok(())
+}
+
+#[test]
+fn inspect_expanded_and_markdown() -> TestResult {
+    let mut s = Session::new()?;
+    let app = s.expanded()?;
+    for format in ["text", "markdown", "json"] {
+        s.run(0, &["inspect", &app, "--format", format]);
+    }
+    s.snapshot("inspect_expanded");
+    Ok(())
+}
+
+#[test]
+fn apply_in_place_history_and_rollback() -> TestResult {
+    let mut s = Session::new()?;
+    let app = s.archive()?;
+    let notes = s.file("notes.txt", "release notes\n")?;
+    let banner = s.file("banner.txt", "maintenance tonight\n")?;
+    let add_notes = ["apply", &app, &notes, "--file", "lib/notes.txt"];
+    let add_banner = ["apply", &app, &banner, "--file", "lib/banner.txt"];
+
+    s.run(0, &["apply", &app, "testdata/shop-fix.zip", "--dry-run"]);
+    s.run(
+        0,
+        &[
+            "apply",
+            &app,
+            "testdata/shop-fix.zip",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    s.snapshot("apply_dry_run");
+
+    s.run(0, &["apply", &app, "testdata/shop-fix.zip"]);
+    s.run(0, &["apply", &app, "testdata/shop-fix.zip"]);
+    s.snapshot("apply_in_place_text");
+
+    s.run(
+        0,
+        &[
+            "apply",
+            &app,
+            &notes,
+            "--file",
+            "lib/notes.txt",
+            "--format",
+            "json",
+        ],
+    );
+    s.snapshot("apply_in_place_json");
+
+    for format in ["text", "markdown", "json"] {
+        s.run(0, &["history", &app, "--format", format]);
+    }
+    s.snapshot("history");
+    s.run(0, &["history", &app, "--full", "--format", "json"]);
+    s.snapshot("history_full_json");
+
+    s.run(0, &["rollback", &app, "--dry-run"]);
+    s.run(0, &["rollback", &app]);
+    s.snapshot("rollback_one_step_text");
+    s.quietly(&add_notes);
+    s.run(0, &["rollback", &app, "--format", "json"]);
+    s.snapshot("rollback_one_step_json");
+
+    // --to the first update: the two applied after it, newest first.
+    let history = run(&["history", &app, "--format", "json"]).1;
+    let history: serde_json::Value = serde_json::from_str(&history)?;
+    let first = history["records"][0]["id"]
+        .as_str()
+        .ok_or("no first record")?
+        .to_owned();
+    assert!(first.ends_with("_shop-fix"), "{first}");
+    s.quietly(&add_banner);
+    s.quietly(&add_notes);
+    s.run(0, &["rollback", &app, "--to", &first]);
+    s.snapshot("rollback_to_text");
+    s.quietly(&add_banner);
+    s.quietly(&add_notes);
+    let out = s.run(0, &["rollback", &app, "--to", &first, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(doc["steps"].as_array().map(Vec::len), Some(2), "{out}");
+    s.snapshot("rollback_to_json");
+
+    s.run(0, &["history", &app]);
+    s.snapshot("history_after_rollbacks");
+    Ok(())
+}
+
+#[test]
+fn apply_to_a_new_file_and_diff() -> TestResult {
+    let mut s = Session::new()?;
+    let new = s.path("shop-2.ear");
+    s.run(
+        0,
+        &["apply", "testdata/shop.ear", "testdata/shop-fix.zip", "-o", &new],
+    );
+    let again = s.path("shop-2-again.ear");
+    s.run(
+        0,
+        &[
+            "apply",
+            "testdata/shop.ear",
+            "testdata/shop-fix.zip",
+            "-o",
+            &again,
+            "--format",
+            "json",
+        ],
+    );
+    s.snapshot("apply_output");
+
+    let update = s.path("shop-1-to-2.zip");
+    for format in ["text", "markdown", "json"] {
+        s.run(
+            0,
+            &[
+                "diff",
+                "testdata/shop.ear",
+                &new,
+                "-o",
+                &update,
+                "--format",
+                format,
+            ],
+        );
+    }
+    s.run(0, &["diff", &new, &again, "-o", &update]);
+    s.snapshot("diff");
+    Ok(())
+}
+
+/// Refused commands: `error:` on stderr, and with `--format json` one
+/// `earpatch.error/v1` document on stdout.
+#[test]
+fn refused_commands_and_their_error_documents() -> TestResult {
+    let mut s = Session::new()?;
+    let app = s.archive()?;
+    let wrong = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    s.run(
+        1,
+        &[
+            "apply",
+            &app,
+            "testdata/shop-fix.zip",
+            "--expect-digest",
+            wrong,
+        ],
+    );
+    s.run(
+        1,
+        &[
+            "apply",
+            &app,
+            "testdata/shop-fix.zip",
+            "--expect-digest",
+            wrong,
+            "--format",
+            "json",
+        ],
+    );
+    s.run(1, &["rollback", &app, "--format", "json"]);
+    s.run(
+        1,
+        &["inspect", "testdata/README.md", "--format", "json"],
+    );
+    s.run(
+        1,
+        &[
+            "plan",
+            "testdata/shop-fix.zip",
+            "testdata/shop.ear",
+            "--format",
+            "json",
+        ],
+    );
+    // A usage error is clap's: text on stderr, no document.
+    s.run(2, &["plan", "testdata/shop.ear", "--format", "json"]);
+    s.snapshot("errors");
+    Ok(())
+}
+
+/// An apply killed after half its files were committed, what status and
+/// the reading commands say then, and `recover` (text and JSON).
+#[test]
+fn interrupted_apply_status_and_recover() -> TestResult {
+    let mut s = Session::new()?;
+    let app = s.expanded()?;
+    let crash = |app: &str| {
+        let out = earpatch()
+            .env("EARPATCH_FAILPOINT", "expanded-before-committed")
+            .args(["apply", app, "testdata/shop-fix.zip"])
+            .output()
+            .expect("run earpatch");
+        assert!(
+            out.status.code().is_none(),
+            "the fail point must abort the apply: {out:?}"
+        );
+    };
+
+    crash(&app);
+    s.run(0, &["status", &app]);
+    s.run(0, &["status", &app, "--format", "json"]);
+    s.run(1, &["plan", &app, "testdata/shop-fix.zip"]);
+    s.run(1, &["inspect", &app, "--format", "json"]);
+    s.run(0, &["recover", &app]);
+    s.run(0, &["recover", &app]);
+    s.run(0, &["recover", &app, "--format", "json"]);
+    crash(&app);
+    s.run(0, &["recover", &app, "--format", "json"]);
+    s.snapshot_state("interrupted_and_recover");
+    Ok(())
+}
+
+#[test]
+fn status_prune_and_verify_json() -> TestResult {
+    let mut s = Session::new()?;
+    let app = s.expanded()?;
+    let notes = s.file("notes.txt", "release notes\n")?;
+    let banner = s.file("banner.txt", "maintenance tonight\n")?;
+    s.quietly(&["apply", &app, "testdata/shop-fix.zip"]);
+    s.quietly(&["apply", &app, &notes, "--file", "lib/notes.txt"]);
+    s.quietly(&["apply", &app, &banner, "--file", "lib/banner.txt"]);
+    s.quietly(&["rollback", &app]);
+
+    s.run(0, &["status", &app, "--format", "json"]);
+    s.run(0, &["prune", &app, "--keep", "1", "--dry-run", "--format", "json"]);
+    s.run(0, &["prune", &app, "--keep", "1", "--format", "json"]);
+    s.run(0, &["status", &app, "--format", "json"]);
+    s.snapshot_state("status_prune_json");
+
+    s.run(0, &["verify", &app, "--format", "json"]);
+    std::fs::write(
+        Path::new(&app).join("storefront.war/welcome.jsp"),
+        "<p>hot fix</p>\n",
+    )?;
+    std::fs::remove_file(Path::new(&app).join("legal/NOTICE.txt"))?;
+    s.run(1, &["verify", &app, "--format", "json"]);
+    s.run(0, &["status", &app]);
+    s.snapshot_state("verify_json_clean_and_drifted");
+    Ok(())
+}
+
+#[test]
+fn generated_man_page_and_completions() {
+    let subcommands = subcommands();
+    let mut s = Session::new().expect("temporary directory");
+    let page = s.run(0, &["generate", "man"]);
+    for sub in &subcommands {
+        assert!(page.contains(&format!("earpatch\\-{sub}(1)")), "no {sub}");
+    }
+    s.snapshot("generate_man");
+    let page = s.run(0, &["generate", "man", "apply"]);
+    assert!(page.contains(".SH EXAMPLES"), "{page}");
+    s.snapshot("generate_man_apply");
+
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, script, err) = run(&["generate", &format!("complete-{shell}")]);
+        assert_eq!((code, err.as_str()), (0, ""), "{shell}");
+        assert!(script.lines().count() > 100, "{shell}: {script}");
+        for sub in &subcommands {
+            assert!(script.contains(sub.as_str()), "{shell}: no {sub}");
+        }
+        if shell == "fish" {
+            // What fish shows beside each subcommand it offers.
+            let offers: String = script
+                .lines()
+                .filter(|l| l.contains("__fish_earpatch_needs_command\" -f -a"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            settings(false).bind(|| insta::assert_snapshot!("complete_fish_subcommands", offers));
+        }
+    }
+}
