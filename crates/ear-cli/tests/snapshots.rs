@@ -7,13 +7,12 @@
 //! Each snapshot is a transcript: the command line as run (with its exit code
 //! when not 0), stdout, and stderr when there is any. What varies from run to
 //! run is replaced: the temporary directory by `[TMP]`, record ids by
-//! `[ID]_name` (a `-2` suffix included), times by `[TIME]`, the SHA-256 of an
-//! undo bundle (its entries carry the time they were written) by
-//! `[UNDO-SHA256]`, byte counts of state folders (records hold paths and
-//! pids) by `[N]`, the version by `[VERSION]`. Digests stay: the inputs
-//! (`testdata/`, `ear-fixtures`) are fixed, so they pin the content. Help is
-//! wrapped at 100 columns whatever the terminal (`common::earpatch` sets
-//! `COLUMNS`).
+//! `[IDk]_name` (k numbers the distinct ids of a snapshot in order of
+//! appearance), times by `[TIME]`, byte counts of state folders (records hold
+//! paths and pids) by `[N]`, the version by `[VERSION]`. Digests stay: the
+//! inputs (`testdata/`, `ear-fixtures`) are fixed, so they pin the content.
+//! Help is wrapped at 100 columns whatever the terminal (`common::earpatch`
+//! sets `COLUMNS`).
 //!
 //! To accept an intended change of output, either
 //!
@@ -42,34 +41,77 @@ use common::{earpatch, root, run};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Filters for every snapshot; state-folder byte counts are added by
-/// [`Session::snapshot_state`].
-fn settings(state_sizes: bool) -> insta::Settings {
+/// What a snapshot hides besides temporary paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hide {
+    /// Only the version (help, man pages: fixed texts, where an id is an
+    /// example to keep).
+    Version,
+    /// Also times and record ids (see [`label_ids`]).
+    Times,
+    /// Also the byte counts of state folders (records hold paths and pids).
+    StateSizes,
+}
+
+fn settings(hide: Hide) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_omit_expression(true);
-    // Two records of one name in the same second get `-2`, `-3`: whether
-    // they do depends on the clock. (No update here has a name that ends in
-    // a hyphen and digits.)
-    s.add_filter(
-        r"\b\d{8}_\d{6}_([A-Za-z][A-Za-z.-]*[A-Za-z])-\d+\b",
-        "[ID]_$1",
-    );
-    s.add_filter(r"\b\d{8}_\d{6}_", "[ID]_");
-    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]");
-    s.add_filter(
-        r#"("source": "[^"]*/undo\.zip",\s*"source_sha256": )"sha256:[0-9a-f]{64}""#,
-        r#"$1"[UNDO-SHA256]""#,
-    );
-    s.add_filter(
-        &env!("CARGO_PKG_VERSION").replace('.', r"\."),
-        "[VERSION]",
-    );
-    if state_sizes {
+    s.add_filter(&env!("CARGO_PKG_VERSION").replace('.', r"\."), "[VERSION]");
+    if hide != Hide::Version {
+        s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]");
+    }
+    if hide == Hide::StateSizes {
         s.add_filter(r"\d+ bytes", "[N] bytes");
         s.add_filter(r"\(\d+(\.\d)? [KMGT]?B\)", "([SIZE])");
         s.add_filter(r#""(bytes|undo_bytes|bytes_freed)": \d+"#, r#""$1": [N]"#);
     }
     s
+}
+
+/// `text` with each record id (`YYYYMMDD_HHMMSS_name`, `-2` added when
+/// another of that name was made in the same second) replaced by `[IDk]_name`,
+/// k counting distinct ids in order of appearance: whether two ids share a
+/// second depends on the clock, which record is which does not.
+fn label_ids(text: &str) -> String {
+    let b = text.as_bytes();
+    let shape = |i: usize| {
+        i + 16 <= b.len()
+            && (0..16).all(|k| match k {
+                8 | 15 => b[i + k] == b'_',
+                _ => b[i + k].is_ascii_digit(),
+            })
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let (mut out, mut i, mut copied) = (String::new(), 0, 0);
+    while i < b.len() {
+        if (i == 0 || !b[i - 1].is_ascii_alphanumeric()) && shape(i) {
+            let name_len = b[i + 16..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+                .count();
+            let id = text[i..i + 16 + name_len].trim_end_matches(['.', '-']);
+            let k = match seen.iter().position(|s| s == id) {
+                Some(k) => k + 1,
+                None => {
+                    seen.push(id.to_owned());
+                    seen.len()
+                }
+            };
+            let name = &id[16..];
+            let base = match name.rsplit_once('-') {
+                Some((base, n)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => base,
+                _ => name,
+            };
+            out.push_str(&text[copied..i]);
+            out.push_str(&format!("[ID{k}]_{base}"));
+            i += id.len();
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// A temporary directory and the transcript of the commands run on it.
@@ -148,19 +190,23 @@ impl Session {
             dirs.push(real.display().to_string());
         }
         dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
-        dirs.iter().fold(text, |t, d| t.replace(d.as_str(), "[TMP]"))
+        dirs.iter()
+            .fold(text, |t, d| t.replace(d.as_str(), "[TMP]"))
     }
 
-    /// Checks the transcript so far against snapshot `name`; starts a new one.
+    /// Checks the transcript so far against snapshot `name`, with `hide`
+    /// (and record ids labelled, unless the text is fixed); starts a new one.
+    fn snapshot_with(&mut self, name: &str, hide: Hide) {
+        let mut text = self.take();
+        if hide != Hide::Version {
+            text = label_ids(&text);
+        }
+        settings(hide).bind(|| insta::assert_snapshot!(name, text));
+    }
+
+    /// [`Self::snapshot_with`] hiding times: for command outputs.
     fn snapshot(&mut self, name: &str) {
-        let text = self.take();
-        settings(false).bind(|| insta::assert_snapshot!(name, text));
-    }
-
-    /// [`Self::snapshot`], also hiding the byte counts of state folders.
-    fn snapshot_state(&mut self, name: &str) {
-        let text = self.take();
-        settings(true).bind(|| insta::assert_snapshot!(name, text));
+        self.snapshot_with(name, Hide::Times);
     }
 }
 
@@ -188,7 +234,7 @@ fn help_of_earpatch_and_of_every_subcommand() {
     for (name, args) in [("help_top_level", "--help"), ("help_top_level_short", "-h")] {
         let mut s = Session::new().expect("temporary directory");
         s.run(0, &[args]);
-        s.snapshot(name);
+        s.snapshot_with(name, Hide::Version);
     }
     for sub in subcommands() {
         let mut s = Session::new().expect("temporary directory");
@@ -198,7 +244,7 @@ fn help_of_earpatch_and_of_every_subcommand() {
             out.lines().all(|l| l.chars().count() <= 100),
             "{sub} --help is wider than 100 columns:\n{out}"
         );
-        s.snapshot(&format!("help_{sub}"));
+        s.snapshot_with(&format!("help_{sub}"), Hide::Version);
     }
 }
 
@@ -407,7 +453,13 @@ fn apply_to_a_new_file_and_diff() -> TestResult {
     let new = s.path("shop-2.ear");
     s.run(
         0,
-        &["apply", "testdata/shop.ear", "testdata/shop-fix.zip", "-o", &new],
+        &[
+            "apply",
+            "testdata/shop.ear",
+            "testdata/shop-fix.zip",
+            "-o",
+            &new,
+        ],
     );
     let again = s.path("shop-2-again.ear");
     s.run(
@@ -474,10 +526,7 @@ fn refused_commands_and_their_error_documents() -> TestResult {
         ],
     );
     s.run(1, &["rollback", &app, "--format", "json"]);
-    s.run(
-        1,
-        &["inspect", "testdata/README.md", "--format", "json"],
-    );
+    s.run(1, &["inspect", "testdata/README.md", "--format", "json"]);
     s.run(
         1,
         &[
@@ -522,7 +571,7 @@ fn interrupted_apply_status_and_recover() -> TestResult {
     s.run(0, &["recover", &app, "--format", "json"]);
     crash(&app);
     s.run(0, &["recover", &app, "--format", "json"]);
-    s.snapshot_state("interrupted_and_recover");
+    s.snapshot_with("interrupted_and_recover", Hide::StateSizes);
     Ok(())
 }
 
@@ -538,10 +587,21 @@ fn status_prune_and_verify_json() -> TestResult {
     s.quietly(&["rollback", &app]);
 
     s.run(0, &["status", &app, "--format", "json"]);
-    s.run(0, &["prune", &app, "--keep", "1", "--dry-run", "--format", "json"]);
+    s.run(
+        0,
+        &[
+            "prune",
+            &app,
+            "--keep",
+            "1",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
     s.run(0, &["prune", &app, "--keep", "1", "--format", "json"]);
     s.run(0, &["status", &app, "--format", "json"]);
-    s.snapshot_state("status_prune_json");
+    s.snapshot_with("status_prune_json", Hide::StateSizes);
 
     s.run(0, &["verify", &app, "--format", "json"]);
     std::fs::write(
@@ -551,7 +611,7 @@ fn status_prune_and_verify_json() -> TestResult {
     std::fs::remove_file(Path::new(&app).join("legal/NOTICE.txt"))?;
     s.run(1, &["verify", &app, "--format", "json"]);
     s.run(0, &["status", &app]);
-    s.snapshot_state("verify_json_clean_and_drifted");
+    s.snapshot_with("verify_json_clean_and_drifted", Hide::StateSizes);
     Ok(())
 }
 
@@ -563,10 +623,10 @@ fn generated_man_page_and_completions() {
     for sub in &subcommands {
         assert!(page.contains(&format!("earpatch\\-{sub}(1)")), "no {sub}");
     }
-    s.snapshot("generate_man");
+    s.snapshot_with("generate_man", Hide::Version);
     let page = s.run(0, &["generate", "man", "apply"]);
     assert!(page.contains(".SH EXAMPLES"), "{page}");
-    s.snapshot("generate_man_apply");
+    s.snapshot_with("generate_man_apply", Hide::Version);
 
     for shell in ["bash", "zsh", "fish"] {
         let (code, script, err) = run(&["generate", &format!("complete-{shell}")]);
@@ -582,7 +642,20 @@ fn generated_man_page_and_completions() {
                 .filter(|l| l.contains("__fish_earpatch_needs_command\" -f -a"))
                 .map(|l| format!("{l}\n"))
                 .collect();
-            settings(false).bind(|| insta::assert_snapshot!("complete_fish_subcommands", offers));
+            settings(Hide::Version)
+                .bind(|| insta::assert_snapshot!("complete_fish_subcommands", offers));
         }
     }
+}
+
+#[test]
+fn record_ids_are_labelled_by_identity_not_by_clock() {
+    let text = "20261130_083120_rollback then 20261130_083120_rollback-2 undid \
+                history/20261130_083114_shop-fix/undo.zip; see 20261130_083120_rollback. \
+                x20261130_083120_a and 2026113_083120_b stay";
+    assert_eq!(
+        label_ids(text),
+        "[ID1]_rollback then [ID2]_rollback undid history/[ID3]_shop-fix/undo.zip; \
+         see [ID1]_rollback. x20261130_083120_a and 2026113_083120_b stay"
+    );
 }
