@@ -35,7 +35,6 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use common::{earpatch, root, run};
 
@@ -133,45 +132,41 @@ impl Session {
         self.dir.path().join(name).display().to_string()
     }
 
-    /// A copy of the sample archive: `[TMP]/shop.ear`.
-    fn archive(&self) -> std::io::Result<String> {
-        let app = self.path("shop.ear");
-        std::fs::copy(root().join("testdata/shop.ear"), &app)?;
-        Ok(app)
+    /// A copy of the sample archive: `@shop.ear`.
+    fn archive(&self) -> std::io::Result<()> {
+        std::fs::copy(root().join("testdata/shop.ear"), self.path("shop.ear")).map(drop)
     }
 
-    /// The sample expanded, its web modules as directories: `[TMP]/shop`.
-    fn expanded(&self) -> std::io::Result<String> {
+    /// The sample expanded, its web modules as directories: `@shop`.
+    fn expanded(&self) -> std::io::Result<()> {
         let bytes = std::fs::read(root().join("testdata/shop.ear"))?;
         let app = self.dir.path().join("shop");
-        ear_fixtures::write_expanded(&bytes, &app, &["catalog.war", "storefront.war"])?;
-        Ok(app.display().to_string())
+        ear_fixtures::write_expanded(&bytes, &app, &["catalog.war", "storefront.war"])
     }
 
-    /// Writes `text` to `[TMP]/name`, returns its path.
-    fn file(&self, name: &str, text: &str) -> std::io::Result<String> {
-        let path = self.path(name);
-        std::fs::write(&path, text)?;
-        Ok(path)
+    /// Writes `text` to `@name`.
+    fn file(&self, name: &str, text: &str) -> std::io::Result<()> {
+        std::fs::write(self.path(name), text)
     }
 
-    /// Runs `earpatch args`, checks the exit code is `code`, adds the run to
-    /// the transcript, returns stdout.
-    fn run(&mut self, code: i32, args: &[&str]) -> String {
-        let (got, out, err) = run(args);
-        assert_eq!(got, code, "earpatch {args:?}:\n{out}\n{err}");
-        self.record(args, code, &out, &err);
-        out
+    /// The arguments of `line`, split at spaces; `@name` is `name` in the
+    /// temporary directory.
+    fn args(&self, line: &str) -> Vec<String> {
+        line.split_whitespace()
+            .map(|a| match a.strip_prefix('@') {
+                Some(name) => self.path(name),
+                None => a.to_owned(),
+            })
+            .collect()
     }
 
-    /// Runs `earpatch args` without adding it to the transcript (a step
-    /// that only sets the scene); checks it succeeded.
-    fn quietly(&self, args: &[&str]) {
-        let (code, out, err) = run(args);
-        assert_eq!(code, 0, "earpatch {args:?}:\n{out}\n{err}");
-    }
-
-    fn record(&mut self, args: &[&str], code: i32, out: &str, err: &str) {
+    /// Runs `earpatch line` (see [`Self::args`]), checks the exit code is
+    /// `code`, adds the run to the transcript, returns stdout.
+    fn sh(&mut self, code: i32, line: &str) -> String {
+        let args = self.args(line);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (got, out, err) = run(&args);
+        assert_eq!(got, code, "earpatch {line}:\n{out}\n{err}");
         let _ = write!(self.shots, "$ earpatch {}", args.join(" "));
         if code != 0 {
             let _ = write!(self.shots, "   (exit {code})");
@@ -180,6 +175,16 @@ impl Session {
         if !err.is_empty() {
             let _ = writeln!(self.shots, "[stderr]\n{err}");
         }
+        out
+    }
+
+    /// Runs `earpatch line` without adding it to the transcript (a step
+    /// that only sets the scene); checks it succeeded.
+    fn quietly(&self, line: &str) {
+        let args = self.args(line);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "earpatch {line}:\n{out}\n{err}");
     }
 
     /// The transcript so far, temporary paths replaced by `[TMP]`.
@@ -231,14 +236,14 @@ fn subcommands() -> Vec<String> {
 
 #[test]
 fn help_of_earpatch_and_of_every_subcommand() {
-    for (name, args) in [("help_top_level", "--help"), ("help_top_level_short", "-h")] {
+    for (name, line) in [("help_top_level", "--help"), ("help_top_level_short", "-h")] {
         let mut s = Session::new().expect("temporary directory");
-        s.run(0, &[args]);
+        s.sh(0, line);
         s.snapshot_with(name, Hide::Version);
     }
     for sub in subcommands() {
         let mut s = Session::new().expect("temporary directory");
-        let out = s.run(0, &[&sub, "--help"]);
+        let out = s.sh(0, &format!("{sub} --help"));
         assert!(out.starts_with(|c: char| c.is_uppercase()), "{sub}: {out}");
         assert!(
             out.lines().all(|l| l.chars().count() <= 100),
@@ -263,43 +268,18 @@ fn help_does_not_follow_the_terminal_width() {
     assert!(wide.lines().any(|l| l.chars().count() > 60), "{wide}");
 }
 
+const SAMPLE: &str = "testdata/shop.ear testdata/shop-fix.zip";
+
 #[test]
 fn plan_and_impact() -> TestResult {
     let mut s = Session::new()?;
-    s.run(
-        0,
-        &[
-            "plan",
-            "testdata/shop.ear",
-            "testdata/shop-fix.zip",
-            "--format",
-            "json",
-        ],
-    );
+    s.sh(0, &format!("plan {SAMPLE} --format json"));
     s.snapshot("plan_sample_json");
 
     for format in ["text", "markdown", "json"] {
-        s.run(
-            0,
-            &[
-                "impact",
-                "testdata/shop.ear",
-                "testdata/shop-fix.zip",
-                "--format",
-                format,
-            ],
-        );
+        s.sh(0, &format!("impact {SAMPLE} --format {format}"));
     }
-    s.run(
-        3,
-        &[
-            "impact",
-            "testdata/shop.ear",
-            "testdata/shop-fix.zip",
-            "--fail-on",
-            "application",
-        ],
-    );
+    s.sh(3, &format!("impact {SAMPLE} --fail-on application"));
     s.snapshot("impact_sample");
     Ok(())
 }
@@ -310,49 +290,20 @@ fn plan_and_impact() -> TestResult {
 #[test]
 fn markdown_report_colours_the_modules() -> TestResult {
     let mut s = Session::new()?;
-    let jsp = s.file("list.jsp", "<p>the new list</p>\n")?;
-    let web_xml = s.file("web.xml", "<web-app version=\"3.1\"/>\n")?;
-    let out = s.run(
-        0,
-        &[
-            "plan",
-            "testdata/shop.ear",
-            &jsp,
-            "--file",
-            "catalog.war/catalog/list.jsp",
-            "--format",
-            "markdown",
-        ],
-    );
+    s.file("list.jsp", "<p>the new list</p>\n")?;
+    s.file("web.xml", "<web-app version=\"3.1\"/>\n")?;
+    let jsp = "testdata/shop.ear @list.jsp --file catalog.war/catalog/list.jsp";
+    let web_xml = "testdata/shop.ear @web.xml --file storefront.war/WEB-INF/web.xml";
+    let out = s.sh(0, &format!("plan {jsp} --format markdown"));
     assert!(out.contains(":::hot"), "{out}");
-    let out = s.run(
-        0,
-        &[
-            "plan",
-            "testdata/shop.ear",
-            &web_xml,
-            "--file",
-            "storefront.war/WEB-INF/web.xml",
-            "--format",
-            "markdown",
-        ],
-    );
+    let out = s.sh(0, &format!("plan {web_xml} --format markdown"));
     assert!(out.contains(":::restartModule"), "{out}");
     assert!(out.contains(":::unchanged"), "{out}");
-    s.run(
+    let out = s.sh(
         0,
-        &[
-            "impact",
-            "testdata/shop.ear",
-            &web_xml,
-            "--file",
-            "storefront.war/WEB-INF/web.xml",
-            "--classloader-policy",
-            "single",
-            "--format",
-            "markdown",
-        ],
+        &format!("impact {web_xml} --classloader-policy single --format markdown"),
     );
+    assert!(!out.contains(":::restartModule"), "{out}");
     s.snapshot("markdown_report_mermaid");
     Ok(())
 }
@@ -360,9 +311,9 @@ fn markdown_report_colours_the_modules() -> TestResult {
 #[test]
 fn inspect_expanded_and_markdown() -> TestResult {
     let mut s = Session::new()?;
-    let app = s.expanded()?;
+    s.expanded()?;
     for format in ["text", "markdown", "json"] {
-        s.run(0, &["inspect", &app, "--format", format]);
+        s.sh(0, &format!("inspect @shop --format {format}"));
     }
     s.snapshot("inspect_expanded");
     Ok(())
@@ -371,78 +322,59 @@ fn inspect_expanded_and_markdown() -> TestResult {
 #[test]
 fn apply_in_place_history_and_rollback() -> TestResult {
     let mut s = Session::new()?;
-    let app = s.archive()?;
-    let notes = s.file("notes.txt", "release notes\n")?;
-    let banner = s.file("banner.txt", "maintenance tonight\n")?;
-    let add_notes = ["apply", &app, &notes, "--file", "lib/notes.txt"];
-    let add_banner = ["apply", &app, &banner, "--file", "lib/banner.txt"];
+    s.archive()?;
+    s.file("notes.txt", "release notes\n")?;
+    s.file("banner.txt", "maintenance tonight\n")?;
+    let add_notes = "apply @shop.ear @notes.txt --file lib/notes.txt";
+    let add_banner = "apply @shop.ear @banner.txt --file lib/banner.txt";
 
-    s.run(0, &["apply", &app, "testdata/shop-fix.zip", "--dry-run"]);
-    s.run(
+    s.sh(0, "apply @shop.ear testdata/shop-fix.zip --dry-run");
+    s.sh(
         0,
-        &[
-            "apply",
-            &app,
-            "testdata/shop-fix.zip",
-            "--dry-run",
-            "--format",
-            "json",
-        ],
+        "apply @shop.ear testdata/shop-fix.zip --dry-run --format json",
     );
     s.snapshot("apply_dry_run");
 
-    s.run(0, &["apply", &app, "testdata/shop-fix.zip"]);
-    s.run(0, &["apply", &app, "testdata/shop-fix.zip"]);
+    s.sh(0, "apply @shop.ear testdata/shop-fix.zip");
+    s.sh(0, "apply @shop.ear testdata/shop-fix.zip");
     s.snapshot("apply_in_place_text");
-
-    s.run(
-        0,
-        &[
-            "apply",
-            &app,
-            &notes,
-            "--file",
-            "lib/notes.txt",
-            "--format",
-            "json",
-        ],
-    );
+    s.sh(0, &format!("{add_notes} --format json"));
     s.snapshot("apply_in_place_json");
 
     for format in ["text", "markdown", "json"] {
-        s.run(0, &["history", &app, "--format", format]);
+        s.sh(0, &format!("history @shop.ear --format {format}"));
     }
     s.snapshot("history");
-    s.run(0, &["history", &app, "--full", "--format", "json"]);
+    s.sh(0, "history @shop.ear --full --format json");
     s.snapshot("history_full_json");
 
-    s.run(0, &["rollback", &app, "--dry-run"]);
-    s.run(0, &["rollback", &app]);
+    s.sh(0, "rollback @shop.ear --dry-run");
+    s.sh(0, "rollback @shop.ear");
     s.snapshot("rollback_one_step_text");
-    s.quietly(&add_notes);
-    s.run(0, &["rollback", &app, "--format", "json"]);
+    s.quietly(add_notes);
+    s.sh(0, "rollback @shop.ear --format json");
     s.snapshot("rollback_one_step_json");
 
     // --to the first update: the two applied after it, newest first.
-    let history = run(&["history", &app, "--format", "json"]).1;
+    let history = run(&["history", &s.path("shop.ear"), "--format", "json"]).1;
     let history: serde_json::Value = serde_json::from_str(&history)?;
     let first = history["records"][0]["id"]
         .as_str()
         .ok_or("no first record")?
         .to_owned();
     assert!(first.ends_with("_shop-fix"), "{first}");
-    s.quietly(&add_banner);
-    s.quietly(&add_notes);
-    s.run(0, &["rollback", &app, "--to", &first]);
+    s.quietly(add_banner);
+    s.quietly(add_notes);
+    s.sh(0, &format!("rollback @shop.ear --to {first}"));
     s.snapshot("rollback_to_text");
-    s.quietly(&add_banner);
-    s.quietly(&add_notes);
-    let out = s.run(0, &["rollback", &app, "--to", &first, "--format", "json"]);
+    s.quietly(add_banner);
+    s.quietly(add_notes);
+    let out = s.sh(0, &format!("rollback @shop.ear --to {first} --format json"));
     let doc: serde_json::Value = serde_json::from_str(&out)?;
     assert_eq!(doc["steps"].as_array().map(Vec::len), Some(2), "{out}");
     s.snapshot("rollback_to_json");
 
-    s.run(0, &["history", &app]);
+    s.sh(0, "history @shop.ear");
     s.snapshot("history_after_rollbacks");
     Ok(())
 }
@@ -450,48 +382,20 @@ fn apply_in_place_history_and_rollback() -> TestResult {
 #[test]
 fn apply_to_a_new_file_and_diff() -> TestResult {
     let mut s = Session::new()?;
-    let new = s.path("shop-2.ear");
-    s.run(
+    s.sh(0, &format!("apply {SAMPLE} -o @shop-2.ear"));
+    s.sh(
         0,
-        &[
-            "apply",
-            "testdata/shop.ear",
-            "testdata/shop-fix.zip",
-            "-o",
-            &new,
-        ],
-    );
-    let again = s.path("shop-2-again.ear");
-    s.run(
-        0,
-        &[
-            "apply",
-            "testdata/shop.ear",
-            "testdata/shop-fix.zip",
-            "-o",
-            &again,
-            "--format",
-            "json",
-        ],
+        &format!("apply {SAMPLE} -o @shop-2-again.ear --format json"),
     );
     s.snapshot("apply_output");
 
-    let update = s.path("shop-1-to-2.zip");
     for format in ["text", "markdown", "json"] {
-        s.run(
+        s.sh(
             0,
-            &[
-                "diff",
-                "testdata/shop.ear",
-                &new,
-                "-o",
-                &update,
-                "--format",
-                format,
-            ],
+            &format!("diff testdata/shop.ear @shop-2.ear -o @fix.zip --format {format}"),
         );
     }
-    s.run(0, &["diff", &new, &again, "-o", &update]);
+    s.sh(0, "diff @shop-2.ear @shop-2-again.ear -o @nothing.zip");
     s.snapshot("diff");
     Ok(())
 }
@@ -501,44 +405,21 @@ fn apply_to_a_new_file_and_diff() -> TestResult {
 #[test]
 fn refused_commands_and_their_error_documents() -> TestResult {
     let mut s = Session::new()?;
-    let app = s.archive()?;
-    let wrong = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
-    s.run(
+    s.archive()?;
+    let wrong = format!("--expect-digest sha256:{}", "0".repeat(64));
+    s.sh(1, &format!("apply @shop.ear testdata/shop-fix.zip {wrong}"));
+    s.sh(
         1,
-        &[
-            "apply",
-            &app,
-            "testdata/shop-fix.zip",
-            "--expect-digest",
-            wrong,
-        ],
+        &format!("apply @shop.ear testdata/shop-fix.zip {wrong} --format json"),
     );
-    s.run(
+    s.sh(1, "rollback @shop.ear --format json");
+    s.sh(1, "inspect testdata/README.md --format json");
+    s.sh(
         1,
-        &[
-            "apply",
-            &app,
-            "testdata/shop-fix.zip",
-            "--expect-digest",
-            wrong,
-            "--format",
-            "json",
-        ],
-    );
-    s.run(1, &["rollback", &app, "--format", "json"]);
-    s.run(1, &["inspect", "testdata/README.md", "--format", "json"]);
-    s.run(
-        1,
-        &[
-            "plan",
-            "testdata/shop-fix.zip",
-            "testdata/shop.ear",
-            "--format",
-            "json",
-        ],
+        "plan testdata/shop-fix.zip testdata/shop.ear --format json",
     );
     // A usage error is clap's: text on stderr, no document.
-    s.run(2, &["plan", "testdata/shop.ear", "--format", "json"]);
+    s.sh(2, "plan testdata/shop.ear --format json");
     s.snapshot("errors");
     Ok(())
 }
@@ -548,11 +429,11 @@ fn refused_commands_and_their_error_documents() -> TestResult {
 #[test]
 fn interrupted_apply_status_and_recover() -> TestResult {
     let mut s = Session::new()?;
-    let app = s.expanded()?;
-    let crash = |app: &str| {
+    s.expanded()?;
+    let crash = |s: &Session| {
         let out = earpatch()
             .env("EARPATCH_FAILPOINT", "expanded-before-committed")
-            .args(["apply", app, "testdata/shop-fix.zip"])
+            .args(s.args("apply @shop testdata/shop-fix.zip"))
             .output()
             .expect("run earpatch");
         assert!(
@@ -561,16 +442,16 @@ fn interrupted_apply_status_and_recover() -> TestResult {
         );
     };
 
-    crash(&app);
-    s.run(0, &["status", &app]);
-    s.run(0, &["status", &app, "--format", "json"]);
-    s.run(1, &["plan", &app, "testdata/shop-fix.zip"]);
-    s.run(1, &["inspect", &app, "--format", "json"]);
-    s.run(0, &["recover", &app]);
-    s.run(0, &["recover", &app]);
-    s.run(0, &["recover", &app, "--format", "json"]);
-    crash(&app);
-    s.run(0, &["recover", &app, "--format", "json"]);
+    crash(&s);
+    s.sh(0, "status @shop");
+    s.sh(0, "status @shop --format json");
+    s.sh(1, "plan @shop testdata/shop-fix.zip");
+    s.sh(1, "inspect @shop --format json");
+    s.sh(0, "recover @shop");
+    s.sh(0, "recover @shop");
+    s.sh(0, "recover @shop --format json");
+    crash(&s);
+    s.sh(0, "recover @shop --format json");
     s.snapshot_with("interrupted_and_recover", Hide::StateSizes);
     Ok(())
 }
@@ -578,39 +459,26 @@ fn interrupted_apply_status_and_recover() -> TestResult {
 #[test]
 fn status_prune_and_verify_json() -> TestResult {
     let mut s = Session::new()?;
-    let app = s.expanded()?;
-    let notes = s.file("notes.txt", "release notes\n")?;
-    let banner = s.file("banner.txt", "maintenance tonight\n")?;
-    s.quietly(&["apply", &app, "testdata/shop-fix.zip"]);
-    s.quietly(&["apply", &app, &notes, "--file", "lib/notes.txt"]);
-    s.quietly(&["apply", &app, &banner, "--file", "lib/banner.txt"]);
-    s.quietly(&["rollback", &app]);
+    s.expanded()?;
+    s.file("notes.txt", "release notes\n")?;
+    s.file("banner.txt", "maintenance tonight\n")?;
+    s.quietly("apply @shop testdata/shop-fix.zip");
+    s.quietly("apply @shop @notes.txt --file lib/notes.txt");
+    s.quietly("apply @shop @banner.txt --file lib/banner.txt");
+    s.quietly("rollback @shop");
 
-    s.run(0, &["status", &app, "--format", "json"]);
-    s.run(
-        0,
-        &[
-            "prune",
-            &app,
-            "--keep",
-            "1",
-            "--dry-run",
-            "--format",
-            "json",
-        ],
-    );
-    s.run(0, &["prune", &app, "--keep", "1", "--format", "json"]);
-    s.run(0, &["status", &app, "--format", "json"]);
+    s.sh(0, "status @shop --format json");
+    s.sh(0, "prune @shop --keep 1 --dry-run --format json");
+    s.sh(0, "prune @shop --keep 1 --format json");
+    s.sh(0, "status @shop --format json");
     s.snapshot_with("status_prune_json", Hide::StateSizes);
 
-    s.run(0, &["verify", &app, "--format", "json"]);
-    std::fs::write(
-        Path::new(&app).join("storefront.war/welcome.jsp"),
-        "<p>hot fix</p>\n",
-    )?;
-    std::fs::remove_file(Path::new(&app).join("legal/NOTICE.txt"))?;
-    s.run(1, &["verify", &app, "--format", "json"]);
-    s.run(0, &["status", &app]);
+    s.sh(0, "verify @shop --format json");
+    let app = s.dir.path().join("shop");
+    std::fs::write(app.join("storefront.war/welcome.jsp"), "<p>hot fix</p>\n")?;
+    std::fs::remove_file(app.join("legal/NOTICE.txt"))?;
+    s.sh(1, "verify @shop --format json");
+    s.sh(0, "status @shop");
     s.snapshot_with("verify_json_clean_and_drifted", Hide::StateSizes);
     Ok(())
 }
@@ -619,12 +487,12 @@ fn status_prune_and_verify_json() -> TestResult {
 fn generated_man_page_and_completions() {
     let subcommands = subcommands();
     let mut s = Session::new().expect("temporary directory");
-    let page = s.run(0, &["generate", "man"]);
+    let page = s.sh(0, "generate man");
     for sub in &subcommands {
         assert!(page.contains(&format!("earpatch\\-{sub}(1)")), "no {sub}");
     }
     s.snapshot_with("generate_man", Hide::Version);
-    let page = s.run(0, &["generate", "man", "apply"]);
+    let page = s.sh(0, "generate man apply");
     assert!(page.contains(".SH EXAMPLES"), "{page}");
     s.snapshot_with("generate_man_apply", Hide::Version);
 
