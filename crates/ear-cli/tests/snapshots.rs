@@ -7,8 +7,9 @@
 //! Each snapshot is a transcript: the command line as run (with its exit code
 //! when not 0), stdout, and stderr when there is any. What varies from run to
 //! run is replaced: the temporary directory by `[TMP]`, record ids by
-//! `[IDk]_name` (k numbers the distinct ids of a snapshot in order of
-//! appearance), times by `[TIME]`, byte counts of state folders (records hold
+//! `XXXXXXXX_XXXXkk_name` (kk numbers the distinct ids of a snapshot in order
+//! of appearance; as wide as a real id's time, so columns stay aligned), times
+//! by `[TIME]`, byte counts of state folders (records hold
 //! paths and pids) by `[N]`, the version by `[VERSION]`. Digests stay: the
 //! inputs (`testdata/`, `ear-fixtures`) are fixed, so they pin the content.
 //! Help is wrapped at 100 columns whatever the terminal (`common::earpatch`
@@ -68,9 +69,11 @@ fn settings(hide: Hide) -> insta::Settings {
 }
 
 /// `text` with each record id (`YYYYMMDD_HHMMSS_name`, `-2` added when
-/// another of that name was made in the same second) replaced by `[IDk]_name`,
-/// k counting distinct ids in order of appearance: whether two ids share a
-/// second depends on the clock, which record is which does not.
+/// another of that name was made in the same second) replaced by
+/// `XXXXXXXX_XXXXkk_name`, kk counting distinct ids in order of appearance:
+/// whether two ids share a second depends on the clock, which record is which
+/// does not. (The `-2` it drops changes the width of text tables: snapshots of
+/// tables whose ids may share a second are taken in Markdown.)
 fn label_ids(text: &str) -> String {
     let b = text.as_bytes();
     let shape = |i: usize| {
@@ -102,7 +105,7 @@ fn label_ids(text: &str) -> String {
                 _ => name,
             };
             out.push_str(&text[copied..i]);
-            out.push_str(&format!("[ID{k}]_{base}"));
+            out.push_str(&format!("XXXXXXXX_XXXX{k:02}_{base}"));
             i += id.len();
             copied = i;
         } else {
@@ -374,7 +377,9 @@ fn apply_in_place_history_and_rollback() -> TestResult {
     assert_eq!(doc["steps"].as_array().map(Vec::len), Some(2), "{out}");
     s.snapshot("rollback_to_json");
 
-    s.sh(0, "history @shop.ear");
+    // Markdown: the text's columns are as wide as the longest id, and two
+    // rollbacks in one second get `-2` (see label_ids).
+    s.sh(0, "history @shop.ear --format markdown");
     s.snapshot("history_after_rollbacks");
     Ok(())
 }
@@ -523,7 +528,8 @@ fn record_ids_are_labelled_by_identity_not_by_clock() {
                 x20261130_083120_a and 2026113_083120_b stay";
     assert_eq!(
         label_ids(text),
-        "[ID1]_rollback then [ID2]_rollback undid history/[ID3]_shop-fix/undo.zip; \
-         see [ID1]_rollback. x20261130_083120_a and 2026113_083120_b stay"
+        "XXXXXXXX_XXXX01_rollback then XXXXXXXX_XXXX02_rollback undid \
+         history/XXXXXXXX_XXXX03_shop-fix/undo.zip; see XXXXXXXX_XXXX01_rollback. \
+         x20261130_083120_a and 2026113_083120_b stay"
     );
 }

@@ -13,14 +13,16 @@ pub fn root() -> PathBuf {
         .expect("workspace root")
 }
 
-/// `earpatch` run from the workspace root with colour off and help wrapped
-/// at 100 columns whatever the terminal (clap reads `COLUMNS` when no
-/// standard stream is a terminal, as here).
+/// `earpatch` run from the workspace root with colour off, no configuration
+/// file from the caller's environment, and help wrapped at 100 columns
+/// whatever the terminal (clap reads `COLUMNS` when no standard stream is a
+/// terminal, as here).
 pub fn earpatch() -> Command {
     let mut cmd = Command::cargo_bin("earpatch").expect("earpatch binary");
     cmd.current_dir(root())
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("EARPATCH_CONFIG")
         .env("COLUMNS", "100");
     cmd
 }
