@@ -40,7 +40,14 @@ pub struct Cli {
     /// The configuration file: deployment settings, limits and hooks
     /// (default: config.toml in the application's state folder, when it
     /// exists). Flags override it.
-    #[arg(long, global = true, value_name = "FILE", env = "EARPATCH_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "EARPATCH_CONFIG",
+        hide_env_values = true,
+        help_heading = "Configuration"
+    )]
     pub config: Option<PathBuf>,
 }
 
@@ -57,14 +64,14 @@ pub struct LimitArgs {
     #[arg(long, global = true, value_name = "N")]
     pub max_ratio: Option<u64>,
     /// Refuse an archive whose entries declare more than BYTES in all
-    /// [default: 68719476736, 64 GiB].
+    /// [default: 68719476736 = 64 GiB].
     #[arg(long, global = true, value_name = "BYTES")]
     pub max_inflated: Option<u64>,
     /// Refuse an archive of more than N entries [default: 1000000].
     #[arg(long, global = true, value_name = "N")]
     pub max_entries: Option<u64>,
     /// Refuse a descriptor, delete list or deployment.xml larger than BYTES
-    /// [default: 16777216, 16 MiB].
+    /// [default: 16777216 = 16 MiB].
     #[arg(long, global = true, value_name = "BYTES")]
     pub max_text: Option<u64>,
 }
@@ -480,7 +487,7 @@ pub enum Policy {
 pub struct SettingsArgs {
     /// The application's class loader policy (E1: single turns every module
     /// start or restart into an application restart) [default: multiple].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "POLICY")]
     pub classloader_policy: Option<Policy>,
     /// Read the class loader policy from a WebSphere deployment.xml
     /// (its warClassLoaderPolicy attribute).
@@ -549,6 +556,6 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Exit 3 (after printing the report) when the impact reaches this level.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
 }

@@ -154,7 +154,10 @@ impl Printer {
                 hooks,
             } if format == Format::Json => report::rollback_document(app, reports, hooks)?,
             Output::Rollback { reports, hooks, .. } => {
-                for r in reports {
+                for (i, r) in reports.iter().enumerate() {
+                    if i > 0 {
+                        self.stdout("\n")?;
+                    }
                     self.stdout(&report::apply(r, &[], format, style)?)?;
                 }
                 return self.stdout(&render::hooks::summary(hooks, format));

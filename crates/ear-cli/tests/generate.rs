@@ -9,9 +9,9 @@ use std::process::{Command, Stdio};
 use common::run;
 
 /// Every subcommand, as the top-level help lists them.
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 12] = [
     "inspect", "plan", "impact", "apply", "history", "rollback", "diff", "recover", "verify",
-    "generate",
+    "generate", "status", "prune",
 ];
 
 /// Runs `earpatch generate args`, checks it succeeded quietly, returns stdout.

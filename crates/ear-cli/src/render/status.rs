@@ -113,6 +113,12 @@ pub fn render(
             report.in_force.len()
         );
     }
+    let id_width = report
+        .in_force
+        .iter()
+        .map(|u| u.id.len())
+        .max()
+        .unwrap_or(0);
     for u in &report.in_force {
         let rollback = match (&u.pruned_at, u.can_roll_back) {
             (Some(when), _) => format!("no: undo pruned {when}"),
@@ -138,7 +144,7 @@ pub fn render(
         } else {
             let _ = writeln!(
                 out,
-                "  {}  {}  {:<7}  {impact}",
+                "  {:<id_width$}  {}  {:<7}  {impact}",
                 u.id,
                 u.applied_at,
                 u.kind.to_string()

@@ -92,7 +92,7 @@ impl Planner<'_> {
                     .map_or_else(|| pattern.finds(p), |c| c.finds(p))
             };
             let at = format!(
-                "pattern {:?} (line {} of {location})",
+                "pattern `{}` (line {} of {location})",
                 pattern.pattern, pattern.line
             );
             if scope == Scope::Application {
@@ -105,7 +105,7 @@ impl Planner<'_> {
                         location: location.clone(),
                         line: pattern.line,
                         message: format!(
-                            "pattern {:?} matches module {uri}; a partial update never removes a module, use a full update",
+                            "pattern `{}` matches module {uri}; a partial update never removes a module, use a full update",
                             pattern.pattern
                         ),
                     });
@@ -169,7 +169,7 @@ impl Planner<'_> {
                     location: location.clone(),
                     line: pattern.line,
                     message: format!(
-                        "pattern {:?} deletes {DESCRIPTOR_PATH}, which decides which archives are modules; use a \
+                        "pattern `{}` deletes {DESCRIPTOR_PATH}, which decides which archives are modules; use a \
                          full update",
                         pattern.pattern
                     ),
