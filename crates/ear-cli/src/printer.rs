@@ -75,7 +75,7 @@ impl Printer {
             );
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar
         });

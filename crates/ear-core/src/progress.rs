@@ -374,7 +374,11 @@ mod tests {
         let phases: Vec<(u64, Option<u64>)> = events.iter().map(|e| (e.written, e.total)).collect();
         assert_eq!(
             phases,
-            [(0, Some(10 << 20)), (4 << 20, Some(10 << 20)), (8 << 20, Some(10 << 20))]
+            [
+                (0, Some(10 << 20)),
+                (4 << 20, Some(10 << 20)),
+                (8 << 20, Some(10 << 20))
+            ]
         );
         assert!(events.iter().all(|e| e.phase == Phase::Writing));
         assert_eq!(events[2].entries, 8);

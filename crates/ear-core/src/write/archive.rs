@@ -586,8 +586,10 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
     }
     let archive_size = bytes.len();
     let module_sizes: u64 = wrappers.values().map(|w| w.size).sum();
-    set.meter
-        .begin(Phase::Writing, Some(archive_size.saturating_add(module_sizes)))?;
+    set.meter.begin(
+        Phase::Writing,
+        Some(archive_size.saturating_add(module_sizes)),
+    )?;
     let mut rebuilt = rebuild_all(app, set, &wrappers)?;
     let mut changes: BTreeMap<String, Option<Put>> = file_changes(&set.app, "");
     let mut drop_prefixes = Vec::new();

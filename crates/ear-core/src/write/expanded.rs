@@ -192,7 +192,8 @@ fn stage(path: &Path, content: Staged<'_>, set: &ChangeSet<'_>) -> Result<()> {
             std::io::copy(&mut src, &mut f).map_err(|e| Error::io("cannot write", path, e))?
         }
     };
-    f.sync_all().map_err(|e| Error::io("cannot sync", path, e))?;
+    f.sync_all()
+        .map_err(|e| Error::io("cannot sync", path, e))?;
     set.meter.wrote(written, 1)
 }
 
