@@ -166,8 +166,11 @@ fn names_in(dir: &Path) -> Result<Vec<String>, std::io::Error> {
     Ok(names)
 }
 
+/// Files with their bytes.
+type Tree = Vec<(PathBuf, Vec<u8>)>;
+
 /// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Box<dyn std::error::Error>> {
+fn tree(dir: &Path) -> Result<Tree, Box<dyn std::error::Error>> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry?;

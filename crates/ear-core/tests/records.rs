@@ -104,6 +104,9 @@ fn apply_and_check(app: &Path, update: &Update, settings: Settings) -> TestResul
     Ok(())
 }
 
+/// A sample: name, application, partial update, module URIs.
+type Sample = (&'static str, Vec<u8>, Vec<u8>, &'static [&'static str]);
+
 #[test]
 fn every_sample_run_records_a_plan_that_reads_back() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -113,7 +116,7 @@ fn every_sample_run_records_a_plan_that_reads_back() -> TestResult {
             .classloader_policy(ClassLoaderPolicy::Single)
             .dynamic_security(false),
     ];
-    let samples: [(&str, Vec<u8>, Vec<u8>, &[&str]); 2] = [
+    let samples: [Sample; 2] = [
         (
             "shop",
             shop_ear(),
