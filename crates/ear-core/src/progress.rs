@@ -266,6 +266,12 @@ impl Meter {
         Meter(progress.cloned())
     }
 
+    /// Whether a handle listens: totals that cost a look-up are computed
+    /// only then.
+    pub(crate) fn active(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Starts `phase` (a writing one) with `total` bytes or files to go,
     /// when known; calls back once.
     ///

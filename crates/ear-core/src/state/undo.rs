@@ -75,11 +75,13 @@ pub(crate) fn write_undo(
         restored.push(&descriptor);
     }
     let files = Files::new(app);
-    let total = restored
-        .iter()
-        .map(|p| files.size(p).unwrap_or(0))
-        .fold(0, u64::saturating_add);
-    set.meter.begin(Phase::SavingUndo, Some(total))?;
+    let total = set.meter.active().then(|| {
+        restored
+            .iter()
+            .map(|p| files.size(p).unwrap_or(0))
+            .fold(0, u64::saturating_add)
+    });
+    set.meter.begin(Phase::SavingUndo, total)?;
     for path in restored {
         let size = files.size(path);
         // The old bytes stream from the application into the bundle.

@@ -242,8 +242,8 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
         std::fs::create_dir_all(d).map_err(|e| Error::io("cannot create", d, e))?;
     }
     let (staged, saved) = (Confined::open(&new_dir)?, Confined::open(&old_dir)?);
-    set.meter
-        .begin(Phase::Writing, Some(staged_bytes(&ops, set)))?;
+    let total = set.meter.active().then(|| staged_bytes(&ops, set));
+    set.meter.begin(Phase::Writing, total)?;
     let mut journal = Journal {
         state: State::Staging,
         ops: Vec::with_capacity(ops.len()),
