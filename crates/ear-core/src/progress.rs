@@ -151,6 +151,16 @@ const ENTRY_STEP: u64 = 1024;
 /// `total` when unknown.
 const UNKNOWN: u64 = u64::MAX;
 
+/// Whether a report is due: `count` is `step` or more past the count of
+/// the last report, `reported`, which it then becomes (one thread wins).
+fn due(reported: &AtomicU64, count: u64, step: u64) -> bool {
+    let last = reported.load(Ordering::Relaxed);
+    count >= last.saturating_add(step)
+        && reported
+            .compare_exchange(last, count, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
 impl Phase {
     fn code(self) -> u8 {
         match self {
@@ -204,13 +214,7 @@ impl Progress {
         let inner = &self.inner;
         let total = inner.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
         let files = inner.files.fetch_add(1, Ordering::Relaxed) + 1;
-        let last = inner.reported.load(Ordering::Relaxed);
-        if total >= last + STEP
-            && inner
-                .reported
-                .compare_exchange(last, total, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if due(&inner.reported, total, STEP) {
             self.call(Event {
                 phase: Phase::Reading,
                 bytes: total,
@@ -307,13 +311,7 @@ impl Meter {
         let inner = &progress.inner;
         let written = inner.written.fetch_add(bytes, Ordering::Relaxed) + bytes;
         inner.entries.fetch_add(entries, Ordering::Relaxed);
-        let last = inner.write_reported.load(Ordering::Relaxed);
-        if written >= last + STEP
-            && inner
-                .write_reported
-                .compare_exchange(last, written, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if due(&inner.write_reported, written, STEP) {
             progress.call(progress.write_event());
         }
         self.check()
@@ -327,13 +325,7 @@ impl Meter {
         };
         let inner = &progress.inner;
         let entries = inner.entries.fetch_add(1, Ordering::Relaxed) + 1;
-        let last = inner.write_reported.load(Ordering::Relaxed);
-        if entries >= last + ENTRY_STEP
-            && inner
-                .write_reported
-                .compare_exchange(last, entries, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if due(&inner.write_reported, entries, ENTRY_STEP) {
             progress.call(progress.write_event());
         }
     }

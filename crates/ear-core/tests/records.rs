@@ -17,69 +17,42 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Checks that `recorded` says what `plan` says, on every field its JSON has.
 fn agrees(recorded: &RecordedPlan, plan: &Plan) -> Result<(), String> {
-    let differ = |what: &str, a: String, b: String| Err(format!("{what}: {a} != {b}"));
-    if recorded.schema != plan.schema {
-        return differ("schema", recorded.schema.clone(), plan.schema.into());
-    }
-    if recorded.application != plan.application {
-        return differ(
-            "application",
-            format!("{:?}", recorded.application),
-            format!("{:?}", plan.application),
-        );
-    }
-    if recorded.update != plan.update {
-        return differ(
-            "update",
-            format!("{:?}", recorded.update),
-            format!("{:?}", plan.update),
-        );
-    }
-    if recorded.changes.len() != plan.changes.len() {
-        return differ(
-            "changes",
-            recorded.changes.len().to_string(),
-            plan.changes.len().to_string(),
-        );
-    }
-    for (r, c) in recorded.changes.iter().zip(&plan.changes) {
-        let ours = (
-            &r.path,
-            &r.scope,
-            r.op,
-            r.rule,
-            r.effect,
-            r.escalated_by,
-            &r.module,
-        );
-        let theirs = (
-            &c.path,
-            &c.scope,
-            c.op,
-            c.rule,
-            c.effect,
-            c.escalated_by,
-            &c.module,
-        );
-        if ours != theirs {
-            return differ("change", format!("{ours:?}"), format!("{theirs:?}"));
+    fn same<T: PartialEq + std::fmt::Debug>(what: &str, a: &T, b: &T) -> Result<(), String> {
+        if a == b {
+            Ok(())
+        } else {
+            Err(format!("{what}: {a:?} != {b:?}"))
         }
     }
-    if recorded.impact != plan.impact {
-        return differ(
-            "impact",
-            format!("{:?}", recorded.impact),
-            format!("{:?}", plan.impact),
-        );
+    same("schema", &recorded.schema.as_str(), &plan.schema)?;
+    same("application", &recorded.application, &plan.application)?;
+    same("update", &recorded.update, &plan.update)?;
+    same("changes", &recorded.changes.len(), &plan.changes.len())?;
+    for (r, c) in recorded.changes.iter().zip(&plan.changes) {
+        same(
+            "change",
+            &(
+                &r.path,
+                &r.scope,
+                r.op,
+                r.rule,
+                r.effect,
+                r.escalated_by,
+                &r.module,
+            ),
+            &(
+                &c.path,
+                &c.scope,
+                c.op,
+                c.rule,
+                c.effect,
+                c.escalated_by,
+                &c.module,
+            ),
+        )?;
     }
-    if recorded.warnings != plan.warnings {
-        return differ(
-            "warnings",
-            format!("{:?}", recorded.warnings),
-            format!("{:?}", plan.warnings),
-        );
-    }
-    Ok(())
+    same("impact", &recorded.impact, &plan.impact)?;
+    same("warnings", &recorded.warnings, &plan.warnings)
 }
 
 /// Writes `bytes` to `dir/name`.
