@@ -426,6 +426,14 @@ fn update_name(update: &Update) -> String {
     clean.chars().take(48).collect()
 }
 
+/// Removes the folder of a record whose apply changed nothing, and the
+/// history folder if it was the only record (a first apply then leaves no
+/// state folder: see [`apply`]).
+fn forget_record(state: &StateDir, record_dir: &Path) {
+    let _ = std::fs::remove_dir_all(record_dir);
+    let _ = std::fs::remove_dir(state.history());
+}
+
 /// The record a rollback step undoes, and whether drift is ignored.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Undoing<'a> {
@@ -524,7 +532,7 @@ pub(super) fn apply_locked(
     let (id, record_dir) = state.new_record_dir(&now, &name)?;
     let undo = write_undo(&app, &plan, &set, &record_dir).inspect_err(|_| {
         // Nothing was changed and no record written: the folder goes.
-        let _ = std::fs::remove_dir_all(&record_dir);
+        forget_record(state, &record_dir);
     })?;
     let mut record = Record {
         schema: RECORD_SCHEMA.into(),
@@ -555,7 +563,7 @@ pub(super) fn apply_locked(
         if matches!(err, Error::Cancelled) {
             // Cancelled before the application changed (see `crate::progress`):
             // nothing happened, so nothing is recorded.
-            let _ = std::fs::remove_dir_all(&record_dir);
+            forget_record(state, &record_dir);
             state.event("cancelled", None, &update.source().display().to_string());
             return Err(err);
         }
