@@ -15,6 +15,32 @@ use crate::exit::{ExitStatus, Failure};
 use crate::render::report::{self, Detail};
 use crate::render::{self, Style};
 
+/// What the spinner says of a progress report: `reading the application:
+/// 120 files, 4.00 MiB`, `writing the application: 12.00 MiB / 95.00 MiB`,
+/// `putting files in place: 1024 / 40000`.
+fn progress_message(event: &ear_core::Event) -> String {
+    use ear_core::Phase;
+    use indicatif::HumanBytes;
+    let bytes_of = |done: u64| match event.total {
+        // The total is an estimate: past it, only the count is shown.
+        Some(total) if total >= done => format!("{} / {}", HumanBytes(done), HumanBytes(total)),
+        _ => HumanBytes(done).to_string(),
+    };
+    match event.phase {
+        Phase::SavingUndo => format!("saving the undo bundle: {}", bytes_of(event.written)),
+        Phase::Writing => format!("writing the application: {}", bytes_of(event.written)),
+        Phase::Committing => match event.total {
+            Some(total) => format!("putting files in place: {} / {total}", event.entries),
+            None => format!("putting files in place: {}", event.entries),
+        },
+        _ => format!(
+            "reading the application: {} files, {}",
+            event.files,
+            HumanBytes(event.bytes)
+        ),
+    }
+}
+
 /// Writes what a command produced, in one format.
 #[derive(Debug)]
 pub struct Printer {
@@ -22,7 +48,7 @@ pub struct Printer {
     style: Style,
     quiet: bool,
     verbose: bool,
-    /// A spinner on stderr while content is read (only on a terminal).
+    /// A spinner on stderr while content is read and written (only on a terminal).
     bar: Option<indicatif::ProgressBar>,
     /// The subcommand, named in `earpatch.error/v1`.
     command: &'static str,
@@ -48,10 +74,8 @@ impl Printer {
                 indicatif::ProgressDrawTarget::stderr(),
             );
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} reading the application: {msg} ({elapsed})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar
         });
@@ -70,11 +94,7 @@ impl Printer {
     pub fn progress(&self) -> Option<ear_core::Progress> {
         let bar = self.bar.clone()?;
         Some(ear_core::Progress::new(move |event| {
-            bar.set_message(format!(
-                "{} files, {}",
-                event.files,
-                indicatif::HumanBytes(event.bytes)
-            ));
+            bar.set_message(progress_message(&event));
             bar.tick();
             ear_core::Flow::Continue
         }))

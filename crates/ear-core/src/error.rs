@@ -16,8 +16,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The operation was cancelled through its [`crate::Progress`] handle,
-    /// before anything was written.
-    #[error("cancelled before anything was written")]
+    /// before the application changed; what it had written (temporary
+    /// files, staged files, the undo bundle and record) was removed.
+    #[error("cancelled before the application changed; nothing was left behind")]
     Cancelled,
     /// A file or directory could not be read or written.
     #[error("{action} {path}")]

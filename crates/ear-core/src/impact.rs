@@ -40,7 +40,9 @@ impl fmt::Display for Effect {
 }
 
 /// The rule that classified a change (stable IDs from spec §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[non_exhaustive]
 pub enum Rule {
     /// Full update (any content change): restart-application.
@@ -103,7 +105,9 @@ impl fmt::Display for Rule {
 }
 
 /// A deployment setting that escalates module restarts (spec §3, E1/E2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[non_exhaustive]
 pub enum Escalation {
     /// Class loader policy SINGLE.

@@ -90,6 +90,6 @@ pub use ops::{
 };
 pub use path::EntryPath;
 pub use plan::{Change, ModuleChange, Op, PLAN_SCHEMA, Plan, PlanOptions};
-pub use progress::{Event, Flow, Progress};
-pub use state::{RECORD_SCHEMA, Record, StateDir, Status};
+pub use progress::{Event, Flow, Phase, Progress};
+pub use state::{RECORD_SCHEMA, Record, RecordedChange, RecordedPlan, StateDir, Status};
 pub use update::{DeleteList, DeletePattern, Update, UpdateKind};

@@ -12,6 +12,44 @@ use ear_core::{Record, Recovery};
 
 use crate::cli::Format;
 
+/// `record` with a `null` plan, its plan neither copied nor parsed.
+fn without_plan(record: &Record) -> Record {
+    let Record {
+        schema,
+        id,
+        seq,
+        kind,
+        source,
+        source_sha256,
+        applied_at,
+        status,
+        digest_before,
+        digest_after,
+        impact,
+        plan: _,
+        undo,
+        rolls_back,
+        pruned_at,
+    } = record;
+    Record {
+        schema: schema.clone(),
+        id: id.clone(),
+        seq: *seq,
+        kind: *kind,
+        source: source.clone(),
+        source_sha256: source_sha256.clone(),
+        applied_at: applied_at.clone(),
+        status: *status,
+        digest_before: *digest_before,
+        digest_after: *digest_after,
+        impact: impact.clone(),
+        plan: serde_json::value::RawValue::NULL.to_owned(),
+        undo: undo.clone(),
+        rolls_back: rolls_back.clone(),
+        pruned_at: pruned_at.clone(),
+    }
+}
+
 /// The history of `app` in `format`.
 pub fn records(
     app: &Path,
@@ -23,7 +61,14 @@ pub fn records(
         let records = records
             .iter()
             .map(|r| {
-                let mut v = serde_json::to_value(r)?;
+                // Without --full the plan is left behind unread: turning the
+                // record into a JSON tree would parse it (tens of MB for a
+                // full update).
+                let mut v = if full {
+                    serde_json::to_value(r)?
+                } else {
+                    serde_json::to_value(without_plan(r))?
+                };
                 if let Some(fields) = v.as_object_mut() {
                     fields.remove("schema");
                     if !full {

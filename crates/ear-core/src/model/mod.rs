@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use descriptor::{DESCRIPTOR_PATH, DeclaredModule, Descriptor, LibraryDirectory};
 pub use inventory::{Digest, FileInfo, Inventory, ScopeInventory};
@@ -36,7 +36,7 @@ use crate::path::EntryPath;
 use crate::source::{NestedZip, RawFile, Source};
 
 /// The two forms of a deployed application (spec §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Form {
     /// One zip file.
@@ -127,8 +127,22 @@ impl Serialize for Scope {
     }
 }
 
+/// The inverse of [`Scope`]'s `Serialize`: `""` is the application scope,
+/// anything else a module URI (checked as an [`EntryPath`]).
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(Scope::Application);
+        }
+        EntryPath::new(&s)
+            .map(Scope::Module)
+            .map_err(|e| serde::de::Error::custom(format!("scope {s:?}: {e}")))
+    }
+}
+
 /// What a warning is about; stable codes for machine readers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum WarningCode {
@@ -168,7 +182,7 @@ pub enum WarningCode {
 }
 
 /// A problem worth telling, that does not stop the operation.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Warning {
     /// Stable code.
     pub code: WarningCode,

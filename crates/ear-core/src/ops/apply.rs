@@ -18,7 +18,7 @@ use crate::fs::{check_output, fail_point, parent_dir};
 use crate::model::index::ScanStart;
 use crate::model::{Application, Digest, Form, Inventory, ScanStats, Scope};
 use crate::plan::{Op, Plan, PlanOptions};
-use crate::progress::Progress;
+use crate::progress::{Meter, Progress};
 use crate::state::undo::write_undo;
 use crate::state::{RECORD_SCHEMA, Record, StateDir, Status};
 use crate::update::Update;
@@ -46,8 +46,10 @@ pub struct ApplyOptions {
     pub available_space: Option<u64>,
     /// Apply only what was reviewed: see [`Approval`].
     pub approved: Option<Approval>,
-    /// Progress reports while the application's content is read, and
-    /// cancellation (honoured until writing starts).
+    /// Progress reports while the application's content is read and while
+    /// the undo bundle and the new application are written, and
+    /// cancellation (honoured until the application starts to change: see
+    /// [`crate::progress`]).
     pub progress: Option<Progress>,
 }
 
@@ -267,7 +269,8 @@ fn apply_to_output(
             scanned: None,
         });
     }
-    let set = ChangeSet::build(&app, update, &plan)?;
+    let mut set = ChangeSet::build(&app, update, &plan)?;
+    set.meter = Meter::new(options.progress.as_ref());
     check_space(&app, &set, &plan, options, out, None)?;
     let after = match inventory {
         Some(inv) => Some(predict(inv, &set)?.digest),
@@ -423,6 +426,14 @@ fn update_name(update: &Update) -> String {
     clean.chars().take(48).collect()
 }
 
+/// Removes the folder of a record whose apply changed nothing, and the
+/// history folder if it was the only record (a first apply then leaves no
+/// state folder: see [`apply`]).
+fn forget_record(state: &StateDir, record_dir: &Path) {
+    let _ = std::fs::remove_dir_all(record_dir);
+    let _ = std::fs::remove_dir(state.history());
+}
+
 /// The record a rollback step undoes, and whether drift is ignored.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Undoing<'a> {
@@ -489,7 +500,8 @@ pub(super) fn apply_locked(
             scanned,
         });
     }
-    let set = ChangeSet::build(&app, update, &plan)?;
+    let mut set = ChangeSet::build(&app, update, &plan)?;
+    set.meter = Meter::new(options.progress.as_ref());
     let backups: u64 = plan
         .effective_changes()
         .filter(|c| matches!(c.op, Op::Replace | Op::Delete))
@@ -518,7 +530,10 @@ pub(super) fn apply_locked(
         None => update_name(update),
     };
     let (id, record_dir) = state.new_record_dir(&now, &name)?;
-    let undo = write_undo(&app, &plan, &set, &record_dir)?;
+    let undo = write_undo(&app, &plan, &set, &record_dir).inspect_err(|_| {
+        // Nothing was changed and no record written: the folder goes.
+        forget_record(state, &record_dir);
+    })?;
     let mut record = Record {
         schema: RECORD_SCHEMA.into(),
         id: id.clone(),
@@ -544,6 +559,13 @@ pub(super) fn apply_locked(
         // Put back what was changed, then say why it failed.
         if app.form() == Form::Expanded {
             let _ = expanded::recover(app_path, &journal);
+        }
+        if matches!(err, Error::Cancelled) {
+            // Cancelled before the application changed (see `crate::progress`):
+            // nothing happened, so nothing is recorded.
+            forget_record(state, &record_dir);
+            state.event("cancelled", None, &update.source().display().to_string());
+            return Err(err);
         }
         record.status = Status::Failed;
         let _ = state.write_record(&record);

@@ -26,8 +26,10 @@ pub struct RollbackOptions {
     pub plan: PlanOptions,
     /// Plan only.
     pub dry_run: bool,
-    /// Progress reports while the application's content is read, and
-    /// cancellation (honoured until writing starts).
+    /// Progress reports while the application's content is read and each
+    /// step is written, and cancellation (honoured until the application
+    /// starts to change: see [`crate::progress`]; a cancelled step leaves
+    /// the steps before it done).
     pub progress: Option<crate::Progress>,
 }
 

@@ -18,7 +18,7 @@ pub(crate) mod planner;
 use std::fs::File;
 use std::io::{BufReader, Read};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::impact::{Effect, Escalation, Impact, Rule, Settings};
@@ -34,7 +34,7 @@ use planner::Planner;
 pub const PLAN_SCHEMA: &str = "earpatch.plan/v1";
 
 /// What happens to one path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Op {
     /// A new file or module.
@@ -152,7 +152,7 @@ impl Origin {
 }
 
 /// Details of a whole-module change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleChange {
     /// The module's kind.
     pub kind: ModuleKind,
@@ -204,7 +204,7 @@ impl Change {
 }
 
 /// The application a plan was computed against.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedApplication {
     /// The path given.
     pub path: String,
@@ -215,7 +215,7 @@ pub struct PlannedApplication {
 }
 
 /// The update a plan was computed for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedUpdate {
     /// Its kind.
     pub kind: UpdateKind,

@@ -25,7 +25,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use record::is_record_id;
-pub use record::{RECORD_SCHEMA, Record, Status};
+pub use record::{RECORD_SCHEMA, Record, RecordedChange, RecordedPlan, Status};
 
 /// Records earpatch writes are a few KiB to a few MiB (they hold the plan);
 /// anything far larger is not one of them.

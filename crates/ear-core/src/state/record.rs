@@ -1,12 +1,16 @@
 //! History records (`history/<id>/record.json`, schema
 //! `earpatch.record/v1`): what was applied, when, with which impact and
-//! digests, and its status. Data only: reading and writing them is
-//! [`super::StateDir`]'s job.
+//! digests, and its status, and the typed view of the plan a record keeps
+//! ([`RecordedPlan`], parsed on demand by [`Record::plan`]). Data only:
+//! reading and writing them is [`super::StateDir`]'s job.
 
 use serde::{Deserialize, Serialize};
 
-use crate::impact::Impact;
-use crate::model::Digest;
+use crate::error::{Error, Result};
+use crate::impact::{Effect, Escalation, Impact, Rule};
+use crate::model::{Digest, Scope, Warning};
+use crate::path::EntryPath;
+use crate::plan::{ModuleChange, Op, PLAN_SCHEMA, PlannedApplication, PlannedUpdate};
 use crate::update::UpdateKind;
 
 /// The schema name of a history record.
@@ -64,7 +68,8 @@ pub struct Record {
     pub impact: Impact,
     /// The plan (spec §8 JSON), kept as its JSON text: records are listed
     /// often and a full update's plan lists every file (tens of MB as a
-    /// parsed tree). `serde_json::from_str(record.plan.get())` parses it.
+    /// parsed tree). [`Record::plan`] parses it, when asked, into a
+    /// [`RecordedPlan`].
     pub plan: Box<serde_json::value::RawValue>,
     /// File name of the undo bundle in the record's folder.
     pub undo: String,
@@ -97,6 +102,51 @@ pub(crate) fn is_record_id(id: &str) -> bool {
 }
 
 impl Record {
+    /// The plan this record keeps, parsed now (records hold it as JSON
+    /// text: listing records never parses plans).
+    ///
+    /// ```
+    /// # fn main() -> ear_core::Result<()> {
+    /// # let io = |e| ear_core::Error::Io { action: "tmp", path: ".".into(), source: e };
+    /// # let dir = tempfile::tempdir().map_err(io)?;
+    /// # let ear = dir.path().join("shop.ear");
+    /// # let zip = dir.path().join("shop-fix.zip");
+    /// # std::fs::write(&ear, ear_fixtures::sample::shop_ear()).map_err(io)?;
+    /// # std::fs::write(&zip, ear_fixtures::sample::shop_fix_zip()).map_err(io)?;
+    /// use ear_core::{ApplyOptions, Op, Update, apply, history};
+    /// apply(&ear, &Update::infer(&zip)?, &ApplyOptions::default())?;
+    /// let records = history(&ear, None)?;
+    /// let plan = records[0].plan()?;
+    /// assert_eq!(plan.application.digest, Some(records[0].digest_before));
+    /// assert!(plan.changes.iter().any(|c| c.op == Op::Replace));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The plan is not an `earpatch.plan/v1` object as earpatch writes it
+    /// (the record was damaged or edited); the error names the record.
+    pub fn plan(&self) -> Result<RecordedPlan> {
+        let unreadable = |why: String| {
+            Error::refused(
+                format!("history/{}/record.json", self.id),
+                format!(
+                    "the plan of history record {} cannot be read: {why}; the record was damaged or edited \
+                     (restore it from a backup)",
+                    self.id
+                ),
+            )
+        };
+        let plan: RecordedPlan =
+            serde_json::from_str(self.plan.get()).map_err(|e| unreadable(e.to_string()))?;
+        if plan.schema != PLAN_SCHEMA {
+            return Err(unreadable(format!(
+                "its schema {:?} is not {PLAN_SCHEMA}",
+                plan.schema
+            )));
+        }
+        Ok(plan)
+    }
+
     /// Records are data read from disk: checks that this one is what
     /// earpatch writes, found in the folder `folder` of the history.
     pub(crate) fn check(&self, folder: &str) -> std::result::Result<(), String> {
@@ -126,4 +176,47 @@ impl Record {
         }
         Ok(())
     }
+}
+
+/// A plan as a history record keeps it: the `earpatch.plan/v1` JSON of the
+/// [`crate::Plan`] that was applied (spec §8), read back by [`Record::plan`].
+/// It holds what the JSON holds: not the settings, nor the module list, nor
+/// where each change's new bytes came from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct RecordedPlan {
+    /// `earpatch.plan/v1`.
+    pub schema: String,
+    /// The application the plan was computed against (its digest is the
+    /// digest before the update).
+    pub application: PlannedApplication,
+    /// The update.
+    pub update: PlannedUpdate,
+    /// Every change, sorted by path.
+    pub changes: Vec<RecordedChange>,
+    /// The strongest effect and the module actions.
+    pub impact: Impact,
+    /// The warnings the plan had.
+    pub warnings: Vec<Warning>,
+}
+
+/// One change of a [`RecordedPlan`]: the JSON fields of a [`crate::Change`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct RecordedChange {
+    /// The full path (for a whole-module change, the module URI).
+    pub path: EntryPath,
+    /// The scope: the application, or the module holding the file.
+    pub scope: Scope,
+    /// What happened.
+    pub op: Op,
+    /// The rule that classified it; `None` when unchanged.
+    pub rule: Option<Rule>,
+    /// The rule's own effect, or the escalated one when `escalated_by` is set.
+    pub effect: Effect,
+    /// The setting that escalated the effect to restart-application.
+    pub escalated_by: Option<Escalation>,
+    /// For a whole-module change: what changed inside the module.
+    #[serde(default)]
+    pub module: Option<ModuleChange>,
 }

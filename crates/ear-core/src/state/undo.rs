@@ -13,11 +13,14 @@ use crate::error::{Error, Result};
 use crate::model::{Application, DESCRIPTOR_PATH, Files, Scope};
 use crate::path::EntryPath;
 use crate::plan::{Op, Plan};
+use crate::progress::Phase;
 use crate::update::{UpdateKind, escape_path};
 use crate::write::ChangeSet;
 use crate::write::zipout::{Stamp, ZipOut, copy_module_archive, delete_list, export_ear};
 
-/// Writes the undo bundle into `dir`; returns its file name.
+/// Writes the undo bundle into `dir`; returns its file name. Reports to
+/// `set.meter` ([`Phase::SavingUndo`]: the old bytes saved, out of their
+/// sizes when known); a cancel stops it (the caller removes `dir`).
 pub(crate) fn write_undo(
     app: &Application,
     plan: &Plan,
@@ -32,7 +35,9 @@ pub(crate) fn write_undo(
         || set.whole.values().any(Option::is_none)
     {
         let name = "previous.ear";
-        export_ear(app, &dir.join(name))?;
+        // An archive is hard-linked (or copied whole): no count to make.
+        set.meter.begin(Phase::SavingUndo, None)?;
+        export_ear(app, &dir.join(name), &set.meter)?;
         return Ok(name.into());
     }
     let name = "undo.zip";
@@ -70,9 +75,17 @@ pub(crate) fn write_undo(
         restored.push(&descriptor);
     }
     let files = Files::new(app);
+    let total = set.meter.active().then(|| {
+        restored
+            .iter()
+            .map(|p| files.size(p).unwrap_or(0))
+            .fold(0, u64::saturating_add)
+    });
+    set.meter.begin(Phase::SavingUndo, total)?;
     for path in restored {
+        let size = files.size(path);
         // The old bytes stream from the application into the bundle.
-        zip.add_with(path.as_str(), files.size(path), |w, location| {
+        zip.add_with(path.as_str(), size, |w, location| {
             if app.module(path).is_some() {
                 return copy_module_archive(&files, path, w, location);
             }
@@ -88,6 +101,7 @@ pub(crate) fn write_undo(
                 })?;
             Ok(())
         })?;
+        set.meter.wrote(size.unwrap_or(0), 1)?;
     }
     for (scope, lines) in delete_lists {
         let (name, text) = delete_list(

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use zip::write::SimpleFileOptions;
@@ -34,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::fs::{AtomicFile, fail_point};
 use crate::model::{Application, Storage};
 use crate::path::EntryPath;
+use crate::progress::{Meter, Phase};
 use crate::source::{Bytes, NestedZip};
 
 /// Deflate level for module archives rewritten into the EAR: their content is
@@ -144,12 +145,13 @@ enum Item<'a> {
 /// The unchanged entries' local records are copied byte for byte, in runs,
 /// by the kernel ([`super::assemble`]); new content is written by the zip
 /// writer into a temporary zip whose records are copied the same way; then
-/// one central directory is written.
+/// one central directory is written. What is copied into `out` is reported
+/// to `meter`.
 fn rewrite(
     source: Input<'_>,
     mut changes: BTreeMap<String, Option<Put<'_>>>,
     drop_prefixes: &[String],
-    out: File,
+    (out, meter): (File, &Meter),
     (set, out_location): (&ChangeSet<'_>, &str),
 ) -> Result<File> {
     let location = source.location;
@@ -295,7 +297,7 @@ fn rewrite(
         }
     }
     drop(scanners);
-    let mut assembler = Assembler::new(inputs, out, out_location);
+    let mut assembler = Assembler::new(inputs, out, out_location).metered(meter);
     assembler.prefix(0, prefix)?;
     for (input, record) in order {
         assembler.record(input, record)?;
@@ -395,7 +397,14 @@ pub(crate) fn rebuild_module(
         location: &module.location,
     };
     let at = format!("a temporary copy of {}", module.location);
-    rewrite(input, file_changes(actions, ""), &[], out, (set, &at))
+    let unmetered = Meter::default();
+    rewrite(
+        input,
+        file_changes(actions, ""),
+        &[],
+        (out, &unmetered),
+        (set, &at),
+    )
 }
 
 /// How the outer entry holding a module was stored: compressed and
@@ -455,10 +464,20 @@ fn rebuild_wrapped(
         .start_file(uri.as_str(), opts)
         .map_err(|e| Error::zip(&at, e))
         .and_then(|()| {
-            let mut module = BufReader::with_capacity(256 * 1024, &mut module);
-            std::io::copy(&mut module, zip.writer())
-                .map(drop)
-                .map_err(|e| Error::io("cannot write", &at, e))
+            // What goes into the compressor is what the progress counts.
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = module
+                    .read(&mut buf)
+                    .map_err(|e| Error::io("cannot read", &at, e))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                zip.writer()
+                    .write_all(&buf[..n])
+                    .map_err(|e| Error::io("cannot write", &at, e))?;
+                set.meter.wrote(n as u64, 0)?;
+            }
         });
     copy.map_err(|e| zip.explain(e, &format!("a temporary copy of {at}")))?;
     zip.finish(&at)
@@ -538,7 +557,10 @@ fn rebuild_all(
     Ok(out)
 }
 
-/// Writes the new archive to `out` atomically.
+/// Writes the new archive to `out` atomically. Progress counts the rebuilt
+/// modules' bytes as they are compressed and the new archive's bytes as
+/// they are copied, out of the sizes of the archive and of the rebuilt
+/// modules before; a cancel stops it before the rename.
 pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()> {
     let location = app.path().display().to_string();
     let source = app.archive_zip().ok_or_else(|| {
@@ -562,6 +584,12 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
             wrappers.insert(uri, wrapper);
         }
     }
+    let archive_size = bytes.len();
+    let module_sizes: u64 = wrappers.values().map(|w| w.size).sum();
+    set.meter.begin(
+        Phase::Writing,
+        Some(archive_size.saturating_add(module_sizes)),
+    )?;
     let mut rebuilt = rebuild_all(app, set, &wrappers)?;
     let mut changes: BTreeMap<String, Option<Put>> = file_changes(&set.app, "");
     let mut drop_prefixes = Vec::new();
@@ -611,9 +639,10 @@ pub(crate) fn write(app: &Application, set: &ChangeSet, out: &Path) -> Result<()
         input,
         changes,
         &drop_prefixes,
-        tmp.handle()?,
+        (tmp.handle()?, &set.meter),
         (set, &written),
     )?;
+    set.meter.check()?;
     tmp.commit_with(|| fail_point("archive-before-rename"))?;
     fail_point("archive-after-rename");
     Ok(())

@@ -18,7 +18,9 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
+use super::COPY_CHUNK;
 use crate::error::{Error, Result};
+use crate::progress::Meter;
 use crate::source::{Bytes, NestedZip, Region};
 
 const LOCAL_SIG: u32 = 0x0403_4b50;
@@ -329,6 +331,8 @@ pub(crate) struct Assembler<'a> {
     buf: Vec<u8>,
     run: Option<Run>,
     placed: Vec<Placed>,
+    /// Told of every run and buffer written.
+    meter: Meter,
 }
 
 impl std::fmt::Debug for Assembler<'_> {
@@ -352,7 +356,15 @@ impl<'a> Assembler<'a> {
             buf: Vec::with_capacity(64 * 1024),
             run: None,
             placed: Vec::new(),
+            meter: Meter::default(),
         }
+    }
+
+    /// Reports the bytes written to `meter`, a run of records
+    /// ([`COPY_CHUNK`] at most) at a time; a cancel stops the assembly.
+    pub(crate) fn metered(mut self, meter: &Meter) -> Self {
+        self.meter = meter.clone();
+        self
     }
 
     /// Copies the first `len` bytes of input `input` as they are (what
@@ -403,19 +415,27 @@ impl<'a> Assembler<'a> {
         };
         self.flush_buf()?;
         let input = self.inputs[run.input];
-        copy_range(input.bytes, run.start, run.end - run.start, &mut self.out).map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                Error::io("cannot read", input.location, e)
-            } else {
-                Error::io("cannot write", &self.location, e)
-            }
-        })
+        let mut start = run.start;
+        while start < run.end {
+            let len = (run.end - start).min(COPY_CHUNK);
+            copy_range(input.bytes, start, len, &mut self.out).map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    Error::io("cannot read", input.location, e)
+                } else {
+                    Error::io("cannot write", &self.location, e)
+                }
+            })?;
+            self.meter.wrote(len, 0)?;
+            start += len;
+        }
+        Ok(())
     }
 
     fn flush_buf(&mut self) -> Result<()> {
         self.out
             .write_all(&self.buf)
             .map_err(|e| Error::io("cannot write", &self.location, e))?;
+        self.meter.wrote(self.buf.len() as u64, 0)?;
         self.buf.clear();
         Ok(())
     }

@@ -29,6 +29,7 @@ use crate::fs::{
 use crate::model::inventory::sha256_of;
 use crate::model::{Application, Scope, Storage};
 use crate::path::EntryPath;
+use crate::progress::Phase;
 
 const JOURNAL: &str = "journal.json";
 
@@ -178,27 +179,44 @@ fn write_journal(dir: &Path, journal: &Journal) -> Result<()> {
     write_json_atomic(&dir.join(JOURNAL), journal)
 }
 
+/// Writes `content` to the new file `path` and syncs it; reports it.
 fn stage(path: &Path, content: Staged<'_>, set: &ChangeSet<'_>) -> Result<()> {
     let mut f = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
     let location = path.display().to_string();
-    match content {
-        Staged::New(new) => {
-            set.copy_to(new, &mut f, &location)?;
-        }
+    let written = match content {
+        Staged::New(new) => set.copy_to(new, &mut f, &location)?,
         Staged::File(mut src) => {
             use std::io::Seek;
             src.seek(std::io::SeekFrom::Start(0))
                 .map_err(|e| Error::io("cannot read", path, e))?;
-            std::io::copy(&mut src, &mut f).map_err(|e| Error::io("cannot write", path, e))?;
+            std::io::copy(&mut src, &mut f).map_err(|e| Error::io("cannot write", path, e))?
         }
-    }
-    f.sync_all().map_err(|e| Error::io("cannot sync", path, e))
+    };
+    f.sync_all()
+        .map_err(|e| Error::io("cannot sync", path, e))?;
+    set.meter.wrote(written, 1)
+}
+
+/// The bytes `ops` write, from declared sizes and temporary files (no read).
+fn staged_bytes(ops: &BTreeMap<String, Option<Staged<'_>>>, set: &ChangeSet<'_>) -> u64 {
+    ops.values()
+        .map(|op| match op {
+            Some(Staged::New(new)) => set.size_of(new),
+            Some(Staged::File(f)) => f.metadata().map_or(0, |m| m.len()),
+            None => 0,
+        })
+        .fold(0, u64::saturating_add)
 }
 
 /// Applies `set` to the expanded application in place, through `journal_dir`
 /// (which must not hold an unfinished journal: call [`recover`] first).
 /// Every access to the application goes through [`Confined`]: nothing
 /// resolves outside it.
+///
+/// Progress: the staging reports [`Phase::Writing`] (a cancel there stops
+/// with the journal in state `staging`, which [`recover`] discards: the
+/// application is untouched); moving the files into place reports
+/// [`Phase::Committing`], where a cancel is ignored.
 pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &Path) -> Result<()> {
     let root = Confined::open(app.path())?;
     let module_roots: Vec<&str> = app.modules().iter().map(|m| m.uri.as_str()).collect();
@@ -224,6 +242,8 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
         std::fs::create_dir_all(d).map_err(|e| Error::io("cannot create", d, e))?;
     }
     let (staged, saved) = (Confined::open(&new_dir)?, Confined::open(&old_dir)?);
+    let total = set.meter.active().then(|| staged_bytes(&ops, set));
+    set.meter.begin(Phase::Writing, total)?;
     let mut journal = Journal {
         state: State::Staging,
         ops: Vec::with_capacity(ops.len()),
@@ -247,6 +267,10 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
     }
     sync_dir(&new_dir)?;
     fail_point("expanded-staged");
+    // The last point where a cancel is honoured: from here the application changes.
+    set.meter.check()?;
+    set.meter
+        .begin(Phase::Committing, Some(journal.ops.len() as u64))?;
     journal.state = State::Committing;
     write_journal(journal_dir, &journal)?;
     for (i, op) in journal.ops.iter().enumerate() {
@@ -269,6 +293,7 @@ pub(crate) fn apply_in_place(app: &Application, set: &ChangeSet, journal_dir: &P
         } else {
             root.remove_empty_parents(target, &[]);
         }
+        set.meter.moved();
     }
     for op in &journal.ops {
         root.sync_parent(&op.target)?;
@@ -356,7 +381,9 @@ pub(crate) fn recover(root: &Path, journal_dir: &Path) -> Result<Replay> {
 }
 
 /// Writes a changed copy of an expanded application to `out` (a new
-/// directory), leaving the application untouched.
+/// directory), leaving the application untouched. Progress counts the bytes
+/// copied and written (no total: that would take a pass over the
+/// application); a cancel removes the temporary copy.
 pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Result<()> {
     if out.exists() {
         return Err(Error::refused(
@@ -369,6 +396,7 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
         .prefix(&temp_prefix(out))
         .tempdir_in(&parent)
         .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
+    set.meter.begin(Phase::Writing, None)?;
     for item in walkdir::WalkDir::new(app.path()).min_depth(1) {
         let item = item.map_err(|e| Error::io("cannot list", app.path(), e.into()))?;
         let rel = item.path().strip_prefix(app.path()).unwrap_or(item.path());
@@ -376,8 +404,9 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
         if item.file_type().is_dir() {
             std::fs::create_dir_all(&target).map_err(|e| Error::io("cannot create", &target, e))?;
         } else if item.file_type().is_file() {
-            std::fs::copy(item.path(), &target)
+            let copied = std::fs::copy(item.path(), &target)
                 .map_err(|e| Error::io("cannot copy to", &target, e))?;
+            set.meter.wrote(copied, 1)?;
         }
     }
     for (target, content) in disk_ops(app, set)? {
@@ -392,6 +421,7 @@ pub(crate) fn write_copy(app: &Application, set: &ChangeSet, out: &Path) -> Resu
             }
         }
     }
+    set.meter.check()?;
     let tmp_path = tmp.keep();
     std::fs::rename(&tmp_path, out)
         .map_err(|e| Error::io("cannot rename the new application to", out, e))?;

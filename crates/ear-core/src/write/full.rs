@@ -10,12 +10,14 @@
 //! and [`super::expanded`].
 
 use std::fs::File;
+use std::io::Read as _;
 use std::path::Path;
 
-use super::ChangeSet;
+use super::{COPY_CHUNK, ChangeSet};
 use crate::error::{Error, Result};
 use crate::fs::{AtomicFile, fail_point};
 use crate::model::{Application, Form};
+use crate::progress::{Meter, Phase};
 use crate::update::{Payload, Update};
 
 /// The new archive that becomes the result, when `set` is a full update of
@@ -39,17 +41,28 @@ pub(crate) fn copied_archive<'a>(app: &Application, update: &'a Update) -> Optio
 }
 
 /// Writes a copy of the archive `new` to `out` atomically (the mode of a
-/// replaced `out` is kept).
-pub(crate) fn copy_archive(new: &Path, out: &Path) -> Result<()> {
+/// replaced `out` is kept), reporting each [`COPY_CHUNK`] to `meter`; a
+/// cancel before the rename removes the temporary file.
+pub(crate) fn copy_archive(new: &Path, out: &Path, meter: &Meter) -> Result<()> {
     let tmp = AtomicFile::beside(out)?;
     tmp.keep_mode_of(out);
-    let mut from = File::open(new).map_err(|e| Error::io("cannot read", new, e))?;
+    let from = File::open(new).map_err(|e| Error::io("cannot read", new, e))?;
+    let size = from.metadata().map(|m| m.len()).ok();
+    meter.begin(Phase::Writing, size)?;
     let mut to = tmp.handle()?;
     // `std::io::copy` between two files uses `copy_file_range` on Linux and
-    // falls back to reading and writing where the kernel refuses.
-    std::io::copy(&mut from, &mut to)
-        .map_err(|e| Error::io("cannot copy the new application to", out, e))?;
+    // falls back to reading and writing where the kernel refuses; a chunk
+    // at a time, to report and to stop when asked.
+    loop {
+        let n = std::io::copy(&mut (&from).take(COPY_CHUNK), &mut to)
+            .map_err(|e| Error::io("cannot copy the new application to", out, e))?;
+        if n == 0 {
+            break;
+        }
+        meter.wrote(n, 0)?;
+    }
     drop(to);
+    meter.check()?;
     tmp.commit_with(|| fail_point("archive-before-rename"))?;
     fail_point("archive-after-rename");
     Ok(())

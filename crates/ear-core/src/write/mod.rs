@@ -27,8 +27,13 @@ use crate::model::inventory::{FileInfo, ScopeInventory, rel_in, sha256_of};
 use crate::model::{Application, DESCRIPTOR_PATH, Digest, Form, Inventory, Scope, Storage};
 use crate::path::EntryPath;
 use crate::plan::{Op, Origin, Plan};
+use crate::progress::Meter;
 use crate::source::{DynZip, ReadSeek};
 use crate::update::{Payload, Update};
+
+/// Bytes copied by the kernel between two progress reports and cancel
+/// checks (copying a chunk at a time costs one more system call per 8 MiB).
+pub(crate) const COPY_CHUNK: u64 = 8 << 20;
 
 /// New content for one path, read when it is written: nothing holds a
 /// whole file, module or change set in memory.
@@ -55,6 +60,8 @@ pub(crate) struct ChangeSet<'u> {
     /// Readers of the new application's scopes (full updates), each opened
     /// once: a nested module is never reopened per file.
     new_scopes: BTreeMap<Scope, ScopeReader<'u>>,
+    /// Where the writers report what they wrote (and learn of a cancel).
+    pub meter: Meter,
 }
 
 impl std::fmt::Debug for ChangeSet<'_> {
@@ -76,6 +83,7 @@ impl<'u> ChangeSet<'u> {
             module_files: BTreeMap::new(),
             whole: BTreeMap::new(),
             new_scopes: BTreeMap::new(),
+            meter: Meter::default(),
         };
         let new_app = match &update.payload {
             Payload::Full(new_app) => Some(new_app.as_ref()),
@@ -276,7 +284,11 @@ impl<'u> ChangeSet<'u> {
 
 /// Writes the changed application: for the archive form a new archive at
 /// `out` (which may be the application itself: temporary file + rename); for
-/// the expanded form through the journal in `journal_dir`.
+/// the expanded form through the journal in `journal_dir`. Reports to
+/// `set.meter` ([`Phase::Writing`](crate::progress::Phase::Writing), then
+/// [`Phase::Committing`](crate::progress::Phase::Committing) for an
+/// expanded application changed in place); a cancel stops it only before
+/// the application changes, leaving no temporary file.
 pub(crate) fn write_application(
     app: &Application,
     set: &ChangeSet,
@@ -285,7 +297,7 @@ pub(crate) fn write_application(
 ) -> Result<()> {
     match (app.form(), journal_dir) {
         (Form::Archive, _) => match full::new_archive(app, set) {
-            Some(new) => full::copy_archive(new, out),
+            Some(new) => full::copy_archive(new, out, &set.meter),
             None => archive::write(app, set, out),
         },
         (Form::Expanded, Some(journal)) if out == app.path() => {
@@ -306,7 +318,8 @@ pub(crate) fn write_application(
             let copy = staging.path().join("app");
             expanded::write_copy(app, set, &copy)?;
             let packed = staging.path().join("app.ear");
-            zipout::export_ear(&Application::open(&copy)?, &packed)?;
+            zipout::export_ear(&Application::open(&copy)?, &packed, &set.meter)?;
+            set.meter.check()?;
             std::fs::rename(&packed, out)
                 .map_err(|e| Error::io("cannot rename the new archive to", out, e))?;
             sync_dir(&dir)

@@ -20,6 +20,7 @@ use crate::clock::UtcTime;
 use crate::error::{Error, Result};
 use crate::model::{Application, Files, Form, Scope, Storage};
 use crate::path::EntryPath;
+use crate::progress::Meter;
 use crate::update::DELETE_LIST_PATH;
 
 /// How entries are stamped.
@@ -239,11 +240,12 @@ pub(crate) fn copy_module_archive(
 }
 
 /// Writes the whole application as an EAR at `out` (the previous application
-/// of a full update's undo). An archive is hard-linked or copied as it is.
+/// of a full update's undo). An archive is hard-linked or copied as it is;
+/// the files of an expanded one are reported to `meter` as they are packed.
 ///
 /// # Errors
-/// Reading the application or writing `out` fails.
-pub(crate) fn export_ear(app: &Application, out: &Path) -> Result<()> {
+/// Reading the application or writing `out` fails, or `meter` was cancelled.
+pub(crate) fn export_ear(app: &Application, out: &Path, meter: &Meter) -> Result<()> {
     if app.form() == Form::Archive {
         if std::fs::hard_link(app.path(), out).is_ok() {
             return Ok(());
@@ -261,16 +263,17 @@ pub(crate) fn export_ear(app: &Application, out: &Path) -> Result<()> {
             })?;
             Ok(())
         })?;
+        meter.wrote(size, 1)?;
     }
     for module in app.modules() {
         if module.storage == Storage::Missing {
             continue;
         }
-        zip.add_with(
-            module.uri.as_str(),
-            files.size(&module.uri),
-            |w, location| copy_module_archive(&files, &module.uri, w, location),
-        )?;
+        let size = files.size(&module.uri);
+        zip.add_with(module.uri.as_str(), size, |w, location| {
+            copy_module_archive(&files, &module.uri, w, location)
+        })?;
+        meter.wrote(size.unwrap_or(0), 1)?;
     }
     zip.finish_synced()?;
     Ok(())
