@@ -231,6 +231,7 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
     binary_argument_spec,
     change_lines,

@@ -156,6 +156,7 @@ import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
     binary_argument_spec,
     drift_of_diff,

@@ -136,6 +136,7 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
     binary_argument_spec,
     changes_of,
