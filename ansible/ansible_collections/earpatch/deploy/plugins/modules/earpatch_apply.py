@@ -344,19 +344,21 @@ def main():
             )
         module.exit_json(**result)
 
-    # 3. Refusals, before anything is written.
+    # 3. Refusals, before anything is written (the result without the documents, which the
+    # plan's changes summarise).
+    refused = {k: v for k, v in result.items() if k not in ("plan", "document")}
     if expect and digest != expect:
         module.fail_json(
             msg="%s: refused: its digest %s is not the expected %s (the application drifted "
             "from the master copy); nothing was written" % (app, digest, expect),
             drifted=True,
-            **result,
+            **refused,
         )
     if params["fail_on"] and reaches(result["impact"], params["fail_on"]):
         module.fail_json(
             msg="%s: refused: the impact %s reaches fail_on=%s; nothing was written"
             % (app, result["impact"], params["fail_on"]),
-            **result,
+            **refused,
         )
 
     if module._diff:
