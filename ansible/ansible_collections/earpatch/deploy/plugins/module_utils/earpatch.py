@@ -18,9 +18,11 @@ FAIL_ON = {"module": "start-module", "application": "restart-application"}
 DRIFT_OF_OP = {"replace": "modified", "add": "added", "delete": "deleted"}
 
 
-def binary_argument_spec():
-    """The options every module shares."""
+def common_argument_spec():
+    """The options every module shares (documented by the doc fragment earpatch.deploy.earpatch)."""
     return dict(
+        app=dict(type="path", required=True),
+        state_dir=dict(type="path"),
         binary=dict(type="path", default="earpatch"),
     )
 

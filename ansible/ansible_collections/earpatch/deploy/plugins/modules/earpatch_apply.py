@@ -23,12 +23,9 @@ description:
   - Needs the C(earpatch) binary on the target (see O(binary)).
 author:
   - earpatch developers
+extends_documentation_fragment:
+  - earpatch.deploy.earpatch
 options:
-  app:
-    description:
-      - The application on the target, an C(.ear) file or an expanded application directory.
-    type: path
-    required: true
   update:
     description:
       - The update on the target. Its kind comes from its name unless O(kind) says otherwise
@@ -74,10 +71,6 @@ options:
         (rule E2, module starts and restarts become application restarts).
     type: bool
     default: true
-  state_dir:
-    description:
-      - Where the history, undo bundles, log and lock are kept (C(--state-dir)); default C(APP.earpatch).
-    type: path
   strict:
     description:
       - Refuse a plan with warnings (C(--strict)).
@@ -108,11 +101,6 @@ options:
       - Write the updated application to this path and leave O(app) untouched (C(-o)); no history
         is kept and the file is always written (C(changed=true)).
     type: path
-  binary:
-    description:
-      - The earpatch binary, a path or a name looked up on C(PATH).
-    type: path
-    default: earpatch
 notes:
   - Supports check mode and diff mode.
   - An expanded application whose previous apply was interrupted is refused by the plan; run
@@ -233,9 +221,9 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
-    binary_argument_spec,
     change_lines,
     changes_of,
+    common_argument_spec,
     diff_of,
     find_binary,
     impact_fields,
@@ -286,7 +274,6 @@ def check_params(module):
 
 def main():
     argument_spec = dict(
-        app=dict(type="path", required=True),
         update=dict(type="path", required=True),
         kind=dict(type="str", default="auto", choices=["auto", "partial", "full", "module", "file"]),
         module_uri=dict(type="str"),
@@ -295,14 +282,13 @@ def main():
         classloader_policy=dict(type="str", choices=["multiple", "single"]),
         deployment_xml=dict(type="path"),
         dynamic_security=dict(type="bool", default=True),
-        state_dir=dict(type="path"),
         strict=dict(type="bool", default=False),
         expect_digest=dict(type="str"),
         target_digest=dict(type="str"),
         fail_on=dict(type="str", choices=["module", "application"]),
         output=dict(type="path"),
     )
-    argument_spec.update(binary_argument_spec())
+    argument_spec.update(common_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,

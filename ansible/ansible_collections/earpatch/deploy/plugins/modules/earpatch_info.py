@@ -21,16 +21,9 @@ description:
   - Never changes the application, so it reports C(changed=false) and runs in check mode.
 author:
   - earpatch developers
+extends_documentation_fragment:
+  - earpatch.deploy.earpatch
 options:
-  app:
-    description:
-      - The application on the target, an C(.ear) file or an expanded application directory.
-    type: path
-    required: true
-  state_dir:
-    description:
-      - Where the application's state is kept (C(--state-dir)); default C(APP.earpatch).
-    type: path
   verify:
     description:
       - Run C(earpatch verify) (reads every file) and return the drifted files.
@@ -47,11 +40,6 @@ options:
         the application drifted and the drifted files are not known otherwise, they are listed
         from C(earpatch diff COMPARE_WITH APP) (written to a temporary file, removed after).
     type: path
-  binary:
-    description:
-      - The earpatch binary, a path or a name looked up on C(PATH).
-    type: path
-    default: earpatch
 notes:
   - Supports check mode.
 seealso:
@@ -158,7 +146,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
-    binary_argument_spec,
+    common_argument_spec,
     drift_of_diff,
     find_binary,
     run,
@@ -185,13 +173,11 @@ def diff_drift(module, binary, master, app):
 
 def main():
     argument_spec = dict(
-        app=dict(type="path", required=True),
-        state_dir=dict(type="path"),
         verify=dict(type="bool", default=False),
         expect_digest=dict(type="str"),
         compare_with=dict(type="path"),
     )
-    argument_spec.update(binary_argument_spec())
+    argument_spec.update(common_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     binary = find_binary(module)

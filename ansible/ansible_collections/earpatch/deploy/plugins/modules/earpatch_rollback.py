@@ -21,16 +21,9 @@ description:
     differs from the recorded one), unless O(force=true).
 author:
   - earpatch developers
+extends_documentation_fragment:
+  - earpatch.deploy.earpatch
 options:
-  app:
-    description:
-      - The application on the target, an C(.ear) file or an expanded application directory.
-    type: path
-    required: true
-  state_dir:
-    description:
-      - Where the application's state is kept (C(--state-dir)); default C(APP.earpatch).
-    type: path
   record:
     description:
       - The id of the update to roll back (as C(earpatch_apply) returned it in C(record.id)). It
@@ -45,11 +38,6 @@ options:
       - Roll back even if the application changed outside earpatch since the update (C(--force)).
     type: bool
     default: false
-  binary:
-    description:
-      - The earpatch binary, a path or a name looked up on C(PATH).
-    type: path
-    default: earpatch
 notes:
   - Supports check mode and diff mode.
 seealso:
@@ -138,8 +126,8 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
-    binary_argument_spec,
     changes_of,
+    common_argument_spec,
     diff_of,
     find_binary,
     merge_impacts,
@@ -150,13 +138,11 @@ from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
 
 def main():
     argument_spec = dict(
-        app=dict(type="path", required=True),
-        state_dir=dict(type="path"),
         record=dict(type="str"),
         to=dict(type="str"),
         force=dict(type="bool", default=False),
     )
-    argument_spec.update(binary_argument_spec())
+    argument_spec.update(common_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
