@@ -22,3 +22,20 @@ options:
     type: path
     default: earpatch
 """
+
+    # The options of the modules that write (apply, rollback).
+    WRITING = r"""
+options:
+  config:
+    description:
+      - The earpatch configuration file (C(--config)) with deployment settings, limits and hooks. Default
+        C(config.toml) in the application's state folder, when it exists; options given here override it.
+    type: path
+  hooks:
+    description:
+      - Run the hooks of the configuration file; V(false) passes C(--no-hooks).
+      - A failing pre hook writes nothing (the task fails). A failing post hook leaves the change in
+        place; the task fails with C(changed=true) and the history record, so it can be rolled back.
+    type: bool
+    default: true
+"""

@@ -27,6 +27,32 @@ def common_argument_spec():
     )
 
 
+def writing_argument_spec():
+    """The options of the modules that write (doc fragment earpatch.deploy.earpatch.writing)."""
+    return dict(
+        config=dict(type="path"),
+        hooks=dict(type="bool", default=True),
+    )
+
+
+def writing_args(module):
+    """``--config FILE`` and ``--no-hooks`` as the module was given them."""
+    args = ["--config", module.params["config"]] if module.params["config"] else []
+    if not module.params["hooks"]:
+        args.append("--no-hooks")
+    return args
+
+
+# Exit code of apply and rollback when the change was made and a post hook failed.
+POST_HOOK_FAILED = 4
+
+
+def error_line(err, default):
+    """earpatch's ``error:`` line from stderr (hooks write their own output there too)."""
+    lines = [line[len("error:") :].strip() for line in err.splitlines() if line.startswith("error:")]
+    return lines[-1] if lines else err.strip() or default
+
+
 def find_binary(module):
     """The earpatch binary: a path as given, else looked up on PATH."""
     binary = module.params["binary"]
@@ -69,7 +95,7 @@ def fail(module, cmd, rc, doc, err, **extra):
         if causes:
             msg = "%s: %s" % (msg, "; ".join(causes))
     else:
-        msg = err.strip() or "earpatch exited with status %d" % rc
+        msg = error_line(err, "earpatch exited with status %d" % rc)
     module.fail_json(msg=msg, cmd=cmd, rc=rc, error=doc, stderr=err, **extra)
 
 

@@ -25,6 +25,7 @@ author:
   - earpatch developers
 extends_documentation_fragment:
   - earpatch.deploy.earpatch
+  - earpatch.deploy.earpatch.writing
 options:
   update:
     description:
@@ -68,9 +69,9 @@ options:
   dynamic_security:
     description:
       - Whether the security provider updates dynamically; V(false) passes C(--no-dynamic-security)
-        (rule E2, module starts and restarts become application restarts).
+        (rule E2, module starts and restarts become application restarts), V(true)
+        C(--dynamic-security). Unset, the configuration file or earpatch's default (true) decides.
     type: bool
-    default: true
   strict:
     description:
       - Refuse a plan with warnings (C(--strict)).
@@ -221,15 +222,19 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
+    POST_HOOK_FAILED,
     change_lines,
     changes_of,
     common_argument_spec,
     diff_of,
+    error_line,
     find_binary,
     impact_fields,
     reaches,
     run,
     state_args,
+    writing_args,
+    writing_argument_spec,
 )
 
 UPDATE_FLAGS = ("kind", "module_uri", "file_path", "context_root")
@@ -251,8 +256,8 @@ def plan_args(params):
         args += ["--classloader-policy", params["classloader_policy"]]
     if params["deployment_xml"]:
         args += ["--deployment-xml", params["deployment_xml"]]
-    if not params["dynamic_security"]:
-        args.append("--no-dynamic-security")
+    if params["dynamic_security"] is not None:
+        args.append("--dynamic-security" if params["dynamic_security"] else "--no-dynamic-security")
     if params["strict"]:
         args.append("--strict")
     return args
@@ -281,7 +286,7 @@ def main():
         context_root=dict(type="str"),
         classloader_policy=dict(type="str", choices=["multiple", "single"]),
         deployment_xml=dict(type="path"),
-        dynamic_security=dict(type="bool", default=True),
+        dynamic_security=dict(type="bool"),
         strict=dict(type="bool", default=False),
         expect_digest=dict(type="str"),
         target_digest=dict(type="str"),
@@ -289,6 +294,7 @@ def main():
         output=dict(type="path"),
     )
     argument_spec.update(common_argument_spec())
+    argument_spec.update(writing_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
@@ -303,7 +309,7 @@ def main():
     args = plan_args(params)
 
     # 1. The plan, read only: no lock, no state folder, nothing written.
-    _, plan, _ = run(module, binary, args + ["--dry-run"] + state_args(module))
+    _, plan, _ = run(module, binary, args + ["--dry-run"] + state_args(module) + writing_args(module))
     changes = changes_of(plan)
     digest = (plan.get("application") or {}).get("digest")
     result = dict(
@@ -360,7 +366,7 @@ def main():
     if params["output"]:
         real += ["-o", params["output"]]
     real += state_args(module)
-    _, doc, _ = run(module, binary, real)
+    rc, doc, err = run(module, binary, real + writing_args(module), ok_codes=(0, POST_HOOK_FAILED))
     result.update(
         outcome=doc.get("outcome"),
         changed=doc.get("outcome") == "applied",
@@ -372,6 +378,10 @@ def main():
     )
     result.update(impact_fields(result["plan"].get("impact")))
     result["changes"] = change_lines(changes_of(result["plan"]))
+    if rc == POST_HOOK_FAILED:
+        module.fail_json(
+            msg=error_line(err, "the post-apply hook failed; the update stays applied"), stderr=err, **result
+        )
     if target and result["digest_after"] and result["digest_after"] != target:
         module.fail_json(
             msg="%s: applied as %s, but its digest %s is not the expected %s"

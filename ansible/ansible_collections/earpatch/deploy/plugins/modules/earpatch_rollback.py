@@ -23,6 +23,7 @@ author:
   - earpatch developers
 extends_documentation_fragment:
   - earpatch.deploy.earpatch
+  - earpatch.deploy.earpatch.writing
 options:
   record:
     description:
@@ -126,13 +127,17 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.earpatch.deploy.plugins.module_utils.earpatch import (
+    POST_HOOK_FAILED,
     changes_of,
     common_argument_spec,
     diff_of,
+    error_line,
     find_binary,
     merge_impacts,
     run,
     state_args,
+    writing_args,
+    writing_argument_spec,
 )
 
 
@@ -143,6 +148,7 @@ def main():
         force=dict(type="bool", default=False),
     )
     argument_spec.update(common_argument_spec())
+    argument_spec.update(writing_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
@@ -185,7 +191,7 @@ def main():
         args.append("--force")
     if module.check_mode:
         args.append("--dry-run")
-    _, doc, _ = run(module, binary, args)
+    rc, doc, err = run(module, binary, args + writing_args(module), ok_codes=(0, POST_HOOK_FAILED))
     steps = doc.get("steps", [])
     changes = [c for step in steps for c in changes_of(step.get("plan"))]
     result = dict(
@@ -203,6 +209,10 @@ def main():
     result.update(merge_impacts([(s.get("plan") or {}).get("impact") for s in steps]))
     if module._diff:
         result["diff"] = diff_of(changes, app, result["digest_before"], "rollback")
+    if rc == POST_HOOK_FAILED:
+        module.fail_json(
+            msg=error_line(err, "the post-rollback hook failed; the rollback stays done"), stderr=err, **result
+        )
     module.exit_json(**result)
 
 
