@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{root, run, validate};
+use common::{root, run, scrub, validate};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -434,5 +434,39 @@ fn a_mistake_in_the_file_is_named_with_its_line() -> TestResult {
     let (code, _, stderr) = run(&["inspect", &app, "--config", &missing]);
     assert_eq!(code, 1);
     assert!(stderr.contains("missing.toml"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn what_an_operator_reads_when_hooks_fail() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let pre = script(dir.path(), "drain.sh", "echo draining; exit 3")?;
+    let post = script(dir.path(), "restart.sh", "echo restarting $EARPATCH_EFFECT; exit 2")?;
+    let app = setup(dir.path(), Some(&format!("[hooks]\npre-apply = \"{pre}\"\n")))?;
+    let app = app.display().to_string();
+    let mut transcript = String::new();
+    let mut record = |args: &[&str]| {
+        let (code, stdout, stderr) = run(args);
+        let tail: Vec<&str> = stdout.lines().rev().take(6).collect();
+        transcript.push_str(&format!(
+            "$ earpatch {} (exit {code})\n[stdout, last lines]\n{}\n[stderr]\n{stderr}\n",
+            args.join(" "),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        ));
+    };
+    record(&["apply", &app, "testdata/shop-fix.zip"]);
+    write_config(
+        &dir.path().join("shop.ear.earpatch/config.toml"),
+        &format!("[hooks]\npost-apply = \"{post}\"\n"),
+    )?;
+    record(&["apply", &app, "testdata/shop-fix.zip"]);
+    write_config(
+        &dir.path().join("shop.ear.earpatch/config.toml"),
+        "[hooks]\npost-aply = \"x\"\n",
+    )?;
+    record(&["status", &app]);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\d{8}_\d{6}", "[ID]");
+    settings.bind(|| insta::assert_snapshot!(scrub(&transcript, dir.path())));
     Ok(())
 }
