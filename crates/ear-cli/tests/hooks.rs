@@ -441,8 +441,15 @@ fn a_mistake_in_the_file_is_named_with_its_line() -> TestResult {
 fn what_an_operator_reads_when_hooks_fail() -> TestResult {
     let dir = tempfile::tempdir()?;
     let pre = script(dir.path(), "drain.sh", "echo draining; exit 3")?;
-    let post = script(dir.path(), "restart.sh", "echo restarting $EARPATCH_EFFECT; exit 2")?;
-    let app = setup(dir.path(), Some(&format!("[hooks]\npre-apply = \"{pre}\"\n")))?;
+    let post = script(
+        dir.path(),
+        "restart.sh",
+        "echo restarting $EARPATCH_EFFECT; exit 2",
+    )?;
+    let app = setup(
+        dir.path(),
+        Some(&format!("[hooks]\npre-apply = \"{pre}\"\n")),
+    )?;
     let app = app.display().to_string();
     let mut transcript = String::new();
     let mut record = |args: &[&str]| {
