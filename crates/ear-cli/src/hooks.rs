@@ -84,8 +84,13 @@ pub fn run(hook: Hook, command: &HookCommand, document: &str, context: &Context)
             c
         }
         HookCommand::Argv(argv) => {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]);
+            // The configuration refuses an empty array; an empty program
+            // then fails to start like any missing one.
+            let (program, args) = argv
+                .split_first()
+                .map_or(("", &[][..]), |(p, a)| (p.as_str(), a));
+            let mut c = Command::new(program);
+            c.args(args);
             c
         }
     };
