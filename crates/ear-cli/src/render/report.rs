@@ -541,14 +541,22 @@ fn markdown(plan: &Plan, detail: Detail) -> String {
         }
         Detail::Reasons => {
             let _ = writeln!(out, "| rule | effect | changes |\n|---|---|---:|");
-            let mut by_rule: BTreeMap<(Rule, Effect), usize> = BTreeMap::new();
+            // Keyed by the escalation too, as the verdict line is: a rule
+            // escalated by E1/E2 reads `P5+E1` with both effects.
+            let mut by_rule: BTreeMap<(Rule, Option<String>, String), usize> = BTreeMap::new();
             for c in plan.effective_changes() {
                 if let Some(rule) = c.rule {
-                    *by_rule.entry((rule, c.effect)).or_default() += 1;
+                    let (_, effect) = rule_text(c);
+                    let escalation = c.escalated_by.map(|e| e.to_string());
+                    *by_rule.entry((rule, escalation, effect)).or_default() += 1;
                 }
             }
-            for ((rule, effect), n) in by_rule {
-                let _ = writeln!(out, "| {rule} ({}) | {effect} | {n} |", rule.description());
+            for ((rule, escalation, effect), n) in by_rule {
+                let name = match escalation {
+                    Some(e) => format!("{rule}+{e}"),
+                    None => rule.to_string(),
+                };
+                let _ = writeln!(out, "| {name} ({}) | {effect} | {n} |", rule.description());
             }
         }
     }
