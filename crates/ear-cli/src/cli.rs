@@ -2,7 +2,7 @@
 //! defaults.
 //!
 //! Declarations only: no logic, no I/O, no conversion to `ear-core` types
-//! (`settings.rs` resolves these into typed settings, once).
+//! (`settings/` resolves these into typed settings, once).
 
 use std::path::PathBuf;
 

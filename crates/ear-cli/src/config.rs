@@ -5,7 +5,7 @@
 //! line).
 //!
 //! This module only finds, reads and parses the file. It never decides
-//! whether a flag overrides a value (`settings.rs` does) and never runs a
+//! whether a flag overrides a value (`settings/` does) and never runs a
 //! hook (`hooks.rs` does).
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! the run ends) or a [`Failure`].
 //!
 //! Commands never print and never read flags: the [`Printer`] writes,
-//! `render/` formats (also the documents hooks read), `settings.rs`
+//! `render/` formats (also the documents hooks read), `settings/`
 //! resolves, `config.rs` reads the configuration file, `hooks.rs` runs a
 //! hook. [`run`] is the one place that wires them together.
 
