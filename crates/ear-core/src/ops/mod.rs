@@ -8,6 +8,7 @@ mod apply;
 mod approval;
 mod content;
 mod diff;
+mod preconditions;
 mod prune;
 mod recover;
 mod rollback;
