@@ -281,7 +281,13 @@ fn toml_message(err: &toml::de::Error, text: &str) -> String {
     let message = err.message().trim_end().replace('\n', " ");
     match err.span() {
         Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            // Counted on bytes: a span is never trusted to fall on a
+            // character boundary.
+            let line = text.as_bytes()[..span.start.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             format!("line {line}: {message}")
         }
         None => message,
@@ -340,6 +346,10 @@ post-apply = ["/bin/true", "x"]
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("pre-aply"), "{err}");
         assert!(err.contains("config.toml"), "{err}");
+        let err = parse("# café ☕ — ünïcode\n[hooks]\npre-aply = \"é\"\n")
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
     }
 
     #[test]
